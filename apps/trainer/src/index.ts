@@ -1,0 +1,2 @@
+export { registerCommands } from './commands/index.js';
+export { UserError } from './util/errors.js';

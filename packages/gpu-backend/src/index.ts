@@ -1,0 +1,23 @@
+export {
+  activeBackend,
+  BACKEND_NAMES,
+  BackendError,
+  type BackendInfo,
+  type BackendName,
+  type BackendReport,
+  cudaDevicePresent,
+  describeBackend,
+  type InitBackendOptions,
+  initBackend,
+} from './backend.js';
+export { registerTrainingKernels, segmentSumInto } from './kernels/index.js';
+export {
+  installMemoryBudget,
+  MemoryBudgetError,
+  type MemoryBudgetOptions,
+  memoryBudget,
+  WASM_HEAP_CAP_BYTES,
+} from './memory.js';
+export { type ProductStrategy, productStrategy, setProductStrategy, transposeLast2 } from './ops/layout.js';
+export { type LinearOptions, linear } from './ops/linear.js';
+export { bmm, bmmNN, matMul } from './ops/matmul.js';
