@@ -1,0 +1,121 @@
+/**
+ * AdamW (decoupled weight decay, Loshchilov & Hutter 2019) over named tf.Variables, with state that
+ * can be saved and restored exactly (for `--resume`), a cosine learning-rate schedule with linear
+ * warmup, and clipping by global norm. tfjs's own Adam has no decoupled weight decay and no
+ * serialisable state, hence this small implementation.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AdamWOptions {
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+}
+
+export interface AdamWState {
+  step: number;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
+
+export class AdamW {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  step = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly params: Map<string, tf.Variable>,
+    options: AdamWOptions,
+  ) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0;
+    for (const [name, p] of params) {
+      // Inside tidy: the zeros are disposed, the variables (never tracked by tidy) are kept.
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    }
+  }
+
+  /** One update with learning rate `lr`; `grads` maps parameter names to gradients. */
+  apply(grads: Map<string, tf.Tensor> | Record<string, tf.Tensor>, lr: number): void {
+    const g = grads instanceof Map ? grads : new Map(Object.entries(grads));
+    this.step += 1;
+    const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this;
+    const c1 = 1 - b1 ** this.step;
+    const c2 = 1 - b2 ** this.step;
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const grad = g.get(name);
+        if (!grad) continue;
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        const m1 = tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1));
+        const v1 = tf.add(tf.mul(v, b2), tf.mul(tf.square(grad), 1 - b2));
+        m.assign(m1);
+        v.assign(v1);
+        const update = tf.div(tf.div(m1, c1), tf.add(tf.sqrt(tf.div(v1, c2)), eps));
+        const decayed = wd > 0 ? tf.mul(p, 1 - lr * wd) : p;
+        p.assign(tf.sub(decayed, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  state(): AdamWState {
+    const read = (src: Map<string, tf.Variable>) =>
+      new Map([...src].map(([k, t]) => [k, t.dataSync() as Float32Array] as const));
+    return { step: this.step, m: read(this.m), v: read(this.v) };
+  }
+
+  load(state: AdamWState): void {
+    this.step = state.step;
+    for (const [src, dst] of [
+      [state.m, this.m],
+      [state.v, this.v],
+    ] as const) {
+      for (const [name, variable] of dst) {
+        const values = src.get(name);
+        if (!values) throw new Error(`optimizer state has no entry for parameter '${name}'`);
+        if (values.length !== variable.size) {
+          throw new Error(`optimizer state for '${name}' has ${values.length} values, expected ${variable.size}`);
+        }
+        tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}
+
+/** Linear warmup to `lr`, then cosine decay to `minLr` at `totalSteps` (step is 0-based). */
+export function cosineWithWarmup(step: number, opts: { lr: number; warmupSteps: number; totalSteps: number; minLr?: number }): number {
+  const { lr, warmupSteps, totalSteps, minLr = 0 } = opts;
+  if (warmupSteps > 0 && step < warmupSteps) return (lr * (step + 1)) / warmupSteps;
+  const span = Math.max(1, totalSteps - warmupSteps);
+  const progress = Math.min(1, (step - warmupSteps) / span);
+  return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * progress));
+}
+
+/** Scale gradients so that their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { norm: number; grads: Map<string, tf.Tensor> } {
+  const norm = Math.sqrt(
+    tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!),
+  );
+  if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { norm, grads };
+  const scale = maxNorm / (norm + 1e-6);
+  const out = new Map<string, tf.Tensor>();
+  for (const [k, g] of grads) {
+    out.set(k, tf.mul(g, scale));
+    g.dispose();
+  }
+  return { norm, grads: out };
+}
