@@ -25,6 +25,8 @@ describe('train config', () => {
     expect(() => resolveTrainConfig(y, {})).toThrow(/bad\.yaml: unknown key 'learning_rate'/);
     writeFileSync(y, 'model: m\ndata: d\nr: -2\n');
     expect(() => resolveTrainConfig(y, {})).toThrow(/bad\.yaml: field 'r' = -2/);
-    expect(() => resolveTrainConfig(undefined, { model: 'm', data: 'd', heads: 'many' })).toThrow(/field 'heads' = "many"/);
+    expect(() => resolveTrainConfig(undefined, { model: 'm', data: 'd', heads: 'many' })).toThrow(
+      /field 'heads' = "many"/,
+    );
   });
 });

@@ -30,7 +30,9 @@ export const trainConfigSchema = z
     /** Router strategy from the router registry (dense = the official code's). */
     router: z.string().default('dense'),
     /** PEFT target_modules: list of names/suffixes, a full-match regex, or 'all-linear'. */
-    targetModules: z.union([z.array(z.string()).min(1), z.string()]).default(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
+    targetModules: z
+      .union([z.array(z.string()).min(1), z.string()])
+      .default(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
     /** Weight of the routers' auxiliary losses (0 = off, as in the official code). */
     auxLossWeight: z.number().min(0).default(0),
     /** Peak learning rate. */
@@ -79,7 +81,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
   } catch (error) {
     throw new Error(`${file}: cannot parse: ${(error as Error).message}`);
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error(`${file}: expected a mapping of config keys`);
+  if (!data || typeof data !== 'object' || Array.isArray(data))
+    throw new Error(`${file}: expected a mapping of config keys`);
   return data as Record<string, unknown>;
 }
 
@@ -89,20 +92,31 @@ export function parseTrainConfig(input: Record<string, unknown>, source = 'confi
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
-    throw new Error(`${source}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`);
+    throw new Error(
+      `${source}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`,
+    );
   }
   const key = issue.path.join('.') || '(root)';
-  const value = issue.path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k as string], input);
+  const value = issue.path.reduce<unknown>(
+    (v, k) => (v as Record<string, unknown> | undefined)?.[k as string],
+    input,
+  );
   throw new Error(`${source}: field '${key}' = ${JSON.stringify(value)}: ${issue.message}`);
 }
 
 /** Merge a config file with CLI overrides (flags win) and validate. */
-export function resolveTrainConfig(file: string | undefined, overrides: Record<string, unknown>): TrainConfig {
+export function resolveTrainConfig(
+  file: string | undefined,
+  overrides: Record<string, unknown>,
+): TrainConfig {
   const base = file ? readConfigFile(file) : {};
   if (file) {
     // Validate the file alone first so that its unknown keys are reported against the file.
     const unknown = Object.keys(base).filter((k) => !(k in trainConfigSchema.shape));
-    if (unknown.length > 0) throw new Error(`${file}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(
+        `${file}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`,
+      );
   }
   const merged: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;

@@ -2,7 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BatchStream, epochOrder, IGNORE_INDEX, readInstructionFile, type TextTokenizer, tokenizeExample } from './data.js';
+import {
+  BatchStream,
+  epochOrder,
+  IGNORE_INDEX,
+  readInstructionFile,
+  type TextTokenizer,
+  tokenizeExample,
+} from './data.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'hydra-data-'));
 
@@ -19,7 +26,10 @@ describe('instruction data', () => {
   it('reads JSONL and JSON, with components', () => {
     const dir = tmp();
     const jsonl = path.join(dir, 'a.jsonl');
-    writeFileSync(jsonl, '{"instruction":"Add","input":"1+1","output":"2","component":"math"}\n\n{"instruction":"Hi","output":"yo"}\n');
+    writeFileSync(
+      jsonl,
+      '{"instruction":"Add","input":"1+1","output":"2","component":"math"}\n\n{"instruction":"Hi","output":"yo"}\n',
+    );
     const recs = readInstructionFile(jsonl);
     expect(recs).toHaveLength(2);
     expect(recs[0]!.prompt).toBe('### Instruction:\nAdd\n\n### Input:\n1+1\n\n### Response:\n');
@@ -41,14 +51,22 @@ describe('instruction data', () => {
     expect(() => readInstructionFile(bad)).toThrow(/not valid UTF-8/);
     const chat = path.join(dir, 'chat.jsonl');
     writeFileSync(chat, '{"messages":[{"role":"user","content":"hi"},{"role":"user","content":"?"}]}\n');
-    expect(() => readInstructionFile(chat)).toThrow(/chat\.jsonl line 1: the last message must be the assistant's/);
+    expect(() => readInstructionFile(chat)).toThrow(
+      /chat\.jsonl line 1: the last message must be the assistant's/,
+    );
   });
 
   it('renders chat records through the template and puts the loss on the target only', () => {
     const dir = tmp();
     const chat = path.join(dir, 'chat.jsonl');
-    writeFileSync(chat, '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"ok"}]}\n');
-    const tokenizer = { ...chars, applyChatTemplate: (m: { content: string }[]) => `U:${m.map((x) => x.content).join('|')}\nA:` };
+    writeFileSync(
+      chat,
+      '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"ok"}]}\n',
+    );
+    const tokenizer = {
+      ...chars,
+      applyChatTemplate: (m: { content: string }[]) => `U:${m.map((x) => x.content).join('|')}\nA:`,
+    };
     const [rec] = readInstructionFile(chat, { tokenizer });
     expect(rec!.prompt).toBe('U:hi\nA:');
     const ex = tokenizeExample(rec!, tokenizer, 64);
@@ -77,7 +95,10 @@ describe('data order', () => {
   });
 
   it('resumes at the same batch after seek', () => {
-    const examples = Array.from({ length: 10 }, (_, i) => ({ inputIds: [i + 3, 4], labels: [IGNORE_INDEX, 4] }));
+    const examples = Array.from({ length: 10 }, (_, i) => ({
+      inputIds: [i + 3, 4],
+      labels: [IGNORE_INDEX, 4],
+    }));
     const s1 = new BatchStream(examples, 3, 7, 0);
     const seen = Array.from({ length: 6 }, () => s1.next().inputIds.map((r) => r[0]));
     const s2 = new BatchStream(examples, 3, 7, 0);

@@ -40,7 +40,11 @@ export const DEFAULT_TEMPLATE = {
   withoutInput: '### Instruction:\n{instruction}\n\n### Response:\n',
 };
 
-export function formatAlpacaPrompt(instruction: string, input: string | undefined, template = DEFAULT_TEMPLATE): string {
+export function formatAlpacaPrompt(
+  instruction: string,
+  input: string | undefined,
+  template = DEFAULT_TEMPLATE,
+): string {
   const t = input && input.trim() !== '' ? template.withInput : template.withoutInput;
   return t.replace('{instruction}', instruction).replace('{input}', input ?? '');
 }
@@ -51,9 +55,7 @@ const alpacaRow = z.object({
   output: z.string(),
 });
 const chatRow = z.object({
-  messages: z
-    .array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }))
-    .min(2),
+  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(2),
 });
 
 export interface ReadOptions {
@@ -67,7 +69,9 @@ function parseRows(file: string): { row: unknown; where: string }[] {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file));
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message.includes('encoded data') ? 'not valid UTF-8' : (error as Error).message}`);
+    throw new Error(
+      `${file}: ${(error as Error).message.includes('encoded data') ? 'not valid UTF-8' : (error as Error).message}`,
+    );
   }
   const trimmed = text.trimStart();
   if (file.endsWith('.json') || trimmed.startsWith('[')) {
@@ -102,12 +106,21 @@ export function readInstructionFile(file: string, options: ReadOptions = {}): In
     const component = componentValue === undefined ? undefined : String(componentValue);
     if (r && typeof r === 'object' && 'messages' in r) {
       const parsed = chatRow.safeParse(r);
-      if (!parsed.success) throw new Error(`${where}: invalid chat record: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`);
+      if (!parsed.success)
+        throw new Error(
+          `${where}: invalid chat record: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`,
+        );
       const messages = parsed.data.messages;
       const last = messages[messages.length - 1]!;
-      if (last.role !== 'assistant') throw new Error(`${where}: the last message must be the assistant's (the target), got role '${last.role}'`);
+      if (last.role !== 'assistant')
+        throw new Error(
+          `${where}: the last message must be the assistant's (the target), got role '${last.role}'`,
+        );
       const render = options.tokenizer?.applyChatTemplate;
-      if (!render) throw new Error(`${where}: chat records need a tokenizer with a chat template (tokenizer_config.json chat_template)`);
+      if (!render)
+        throw new Error(
+          `${where}: chat records need a tokenizer with a chat template (tokenizer_config.json chat_template)`,
+        );
       const prompt = render(messages.slice(0, -1), { addGenerationPrompt: true });
       return { prompt, target: last.content, ...(component !== undefined ? { component } : {}) };
     }
@@ -131,8 +144,15 @@ export interface TokenizedExample {
 }
 
 /** Tokenise prompt + target (+ EOS); labels are IGNORE_INDEX on the prompt. Truncates from the left of the prompt. */
-export function tokenizeExample(record: InstructionRecord, tokenizer: TextTokenizer, maxLength: number): TokenizedExample {
-  const promptIds = [...(tokenizer.bosId !== undefined ? [tokenizer.bosId] : []), ...tokenizer.encode(record.prompt)];
+export function tokenizeExample(
+  record: InstructionRecord,
+  tokenizer: TextTokenizer,
+  maxLength: number,
+): TokenizedExample {
+  const promptIds = [
+    ...(tokenizer.bosId !== undefined ? [tokenizer.bosId] : []),
+    ...tokenizer.encode(record.prompt),
+  ];
   const targetIds = [...tokenizer.encode(record.target), tokenizer.eosId];
   let p = promptIds;
   let t = targetIds;
@@ -178,14 +198,25 @@ export interface Batch {
 }
 
 /** Right-pad a list of examples into a batch. */
-export function collate(examples: TokenizedExample[], padId: number, componentIndex?: Map<string, number>): Batch {
+export function collate(
+  examples: TokenizedExample[],
+  padId: number,
+  componentIndex?: Map<string, number>,
+): Batch {
   const len = Math.max(...examples.map((e) => e.inputIds.length));
   const pad = <T>(xs: T[], v: T) => [...xs, ...Array<T>(len - xs.length).fill(v)];
   return {
     inputIds: examples.map((e) => pad(e.inputIds, padId)),
     labels: examples.map((e) => pad(e.labels, IGNORE_INDEX)),
-    attentionMask: examples.map((e) => pad(e.inputIds.map(() => 1), 0)),
-    componentIds: Int32Array.from(examples.map((e) => (e.component !== undefined ? (componentIndex?.get(e.component) ?? -1) : -1))),
+    attentionMask: examples.map((e) =>
+      pad(
+        e.inputIds.map(() => 1),
+        0,
+      ),
+    ),
+    componentIds: Int32Array.from(
+      examples.map((e) => (e.component !== undefined ? (componentIndex?.get(e.component) ?? -1) : -1)),
+    ),
     targetTokens: examples.reduce((s, e) => s + e.labels.filter((l) => l !== IGNORE_INDEX).length, 0),
   };
 }

@@ -1,5 +1,5 @@
 /** Metrics as JSON lines, appended and flushed per line so that a killed run keeps what it logged. */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export class MetricsLog {
@@ -18,5 +18,12 @@ export class MetricsLog {
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  /** Replace the file's records (atomically). */
+  replace(records: Record<string, unknown>[]): void {
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    renameSync(tmp, this.file);
   }
 }

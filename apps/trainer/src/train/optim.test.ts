@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@hydralora/gpu-backend';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW, clipByGlobalNorm, cosineWithWarmup } from './optim.js';
 
@@ -8,7 +8,15 @@ beforeAll(async () => {
 });
 
 /** AdamW in float64 plain JS, written from the paper's Algorithm 2 (decoupled decay). */
-function referenceAdamW(p0: number[], grads: number[][], lrs: number[], b1: number, b2: number, eps: number, wd: number): number[] {
+function referenceAdamW(
+  p0: number[],
+  grads: number[][],
+  lrs: number[],
+  b1: number,
+  b2: number,
+  eps: number,
+  wd: number,
+): number[] {
   const p = [...p0];
   const m = p.map(() => 0);
   const v = p.map(() => 0);
@@ -71,7 +79,9 @@ describe('AdamW', () => {
   it('rejects optimizer state of the wrong size, naming the parameter', () => {
     const a = tf.variable(tf.zeros([3]));
     const opt = new AdamW(new Map([['layer.weight', a]]), { lr: 1 });
-    expect(() => opt.load({ step: 1, m: new Map([['layer.weight', new Float32Array(2)]]), v: new Map() })).toThrow(/layer\.weight.*2 values, expected 3/);
+    expect(() =>
+      opt.load({ step: 1, m: new Map([['layer.weight', new Float32Array(2)]]), v: new Map() }),
+    ).toThrow(/layer\.weight.*2 values, expected 3/);
     opt.dispose();
     a.dispose();
   });

@@ -39,8 +39,14 @@ export class AdamW {
     this.weightDecay = options.weightDecay ?? 0;
     for (const [name, p] of params) {
       // Inside tidy: the zeros are disposed, the variables (never tracked by tidy) are kept.
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
     }
   }
 
@@ -84,7 +90,9 @@ export class AdamW {
         const values = src.get(name);
         if (!values) throw new Error(`optimizer state has no entry for parameter '${name}'`);
         if (values.length !== variable.size) {
-          throw new Error(`optimizer state for '${name}' has ${values.length} values, expected ${variable.size}`);
+          throw new Error(
+            `optimizer state for '${name}' has ${values.length} values, expected ${variable.size}`,
+          );
         }
         tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
       }
@@ -97,7 +105,10 @@ export class AdamW {
 }
 
 /** Linear warmup to `lr`, then cosine decay to `minLr` at `totalSteps` (step is 0-based). */
-export function cosineWithWarmup(step: number, opts: { lr: number; warmupSteps: number; totalSteps: number; minLr?: number }): number {
+export function cosineWithWarmup(
+  step: number,
+  opts: { lr: number; warmupSteps: number; totalSteps: number; minLr?: number },
+): number {
   const { lr, warmupSteps, totalSteps, minLr = 0 } = opts;
   if (warmupSteps > 0 && step < warmupSteps) return (lr * (step + 1)) / warmupSteps;
   const span = Math.max(1, totalSteps - warmupSteps);
@@ -106,7 +117,10 @@ export function cosineWithWarmup(step: number, opts: { lr: number; warmupSteps: 
 }
 
 /** Scale gradients so that their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { norm: number; grads: Map<string, tf.Tensor> } {
+export function clipByGlobalNorm(
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+): { norm: number; grads: Map<string, tf.Tensor> } {
   const norm = Math.sqrt(
     tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!),
   );
