@@ -3,9 +3,10 @@ import { register as cluster } from './cluster.js';
 import { register as doctor } from './doctor.js';
 import { register as evaluate } from './eval.js';
 import { register as generate } from './generate.js';
+import { register as pretrain } from './pretrain.js';
 import { register as score } from './score.js';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
-  for (const register of [doctor, generate, score, cluster, evaluate]) register(program);
+  for (const register of [doctor, generate, score, cluster, evaluate, pretrain]) register(program);
 }
