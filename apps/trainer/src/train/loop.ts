@@ -92,6 +92,8 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
 
   const varList = [...params.values()];
   const names = [...params.keys()];
+  // tf.variableGrads keys gradients by each variable's own (tfjs) name, not by our parameter names.
+  const tfName = new Map([...params].map(([n, v]) => [n, v.name] as const));
   const t0 = performance.now();
   let tokensTotal = 0;
   const checkpoint = (step: number) => {
@@ -125,10 +127,10 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
         aux.dispose();
       }
       value.dispose();
-      if (!summed) summed = new Map(names.map((n) => [n, grads[n] ?? tf.zerosLike(params.get(n)!)]));
+      if (!summed) summed = new Map(names.map((n) => [n, grads[tfName.get(n)!] ?? tf.zerosLike(params.get(n)!)]));
       else {
         for (const n of names) {
-          const g = grads[n];
+          const g = grads[tfName.get(n)!];
           if (!g) continue;
           const prev = summed.get(n)!;
           summed.set(n, tf.add(prev, g));
