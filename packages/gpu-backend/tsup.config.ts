@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `parallel-worker` is the data-parallel worker script that DataParallelPool loads beside index.
+  entry: { index: 'src/index.ts', 'parallel-worker': 'src/parallel/worker.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   shims: true,

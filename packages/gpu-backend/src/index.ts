@@ -21,3 +21,25 @@ export {
 export { type ProductStrategy, productStrategy, setProductStrategy, transposeLast2 } from './ops/layout.js';
 export { type LinearOptions, linear } from './ops/linear.js';
 export { bmm, bmmNN, matMul } from './ops/matmul.js';
+export {
+  combineGradients,
+  type DataParallelOptions,
+  DataParallelPool,
+  type DataParallelStep,
+  type GradientResult,
+  type GradientStep,
+  type ParamSet,
+  type TaskContext,
+  type TaskModule,
+} from './parallel/index.js';
+export {
+  DEFAULT_POWERCAP_ROOT,
+  EnergyMeter,
+  type EnergyMeterOptions,
+  type EnergyReport,
+  type EnergyValue,
+  formatEnergyReport,
+  type GpuPowerQuery,
+  nvidiaSmiPower,
+  parseNvidiaSmiPower,
+} from './telemetry/index.js';

@@ -25,6 +25,8 @@ interface WasmModule {
   _malloc(n: number): number;
   _free(p: number): void;
   HEAPU8: Uint8Array;
+  /** The module's wasm exports (Emscripten's `Module.asm`). */
+  asm?: { malloc?: (n: number) => number; free?: (p: number) => void };
   __hydraloraBudget?: BudgetState;
 }
 
@@ -70,8 +72,11 @@ export function installMemoryBudget(options: MemoryBudgetOptions = {}): void {
     return;
   }
   const s: BudgetState = { budgetBytes, liveBytes: 0, sizes: new Map() };
-  const malloc = wasm._malloc.bind(wasm);
-  const free = wasm._free.bind(wasm);
+  // Emscripten's `_malloc`/`_free` are lazy stubs that replace themselves with the raw export on
+  // first call — which would also replace a wrapper that still calls the stub. Wrap the raw
+  // exports instead, so that the wrapper stays in place.
+  const malloc = wasm.asm?.malloc ?? wasm._malloc.bind(wasm);
+  const free = wasm.asm?.free ?? wasm._free.bind(wasm);
   wasm._malloc = (n: number) => {
     if (s.liveBytes + n > s.budgetBytes) {
       throw new MemoryBudgetError(

@@ -26,7 +26,7 @@ function sliceKernel(args: {
     return fallback!(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
   const backend = args.backend as WasmBackendLike;
-  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as [number[], number[]];
   const out = backend.makeOutput(s, x.dtype);
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
-import { finiteDifferences, randomArray, refLoss, refMatMul, relativeError, rng } from '../testing/reference.js';
+import {
+  finiteDifferences,
+  randomArray,
+  refLoss,
+  refMatMul,
+  relativeError,
+  rng,
+} from '../testing/reference.js';
 import { kernelNames, readAll, TEST_BACKENDS, tensorOf, tfLoss } from '../testing/tf-helpers.js';
 import { linear } from './linear.js';
 
@@ -48,7 +55,9 @@ describe.each(TEST_BACKENDS)('linear on %s', (backend) => {
       expect(tf.memory().numTensors).toBe(before);
 
       const params = withBias ? [x, w, b] : [x, w];
-      const yRef = refMatMul(x, [TOKENS, IN], w, [IN, OUT]).data.map((v, i) => v + (withBias ? b[i % OUT]! : 0));
+      const yRef = refMatMul(x, [TOKENS, IN], w, [IN, OUT]).data.map(
+        (v, i) => v + (withBias ? b[i % OUT]! : 0),
+      );
       expect(relativeError(yFast!, yRef)).toBeLessThan(1e-5);
       expect(relativeError(yFast!, yOwn!)).toBeLessThan(1e-5);
       const fd = finiteDifferences((p) => refLinearLoss(p, r), params);
@@ -63,7 +72,9 @@ describe.each(TEST_BACKENDS)('linear on %s', (backend) => {
   it('frozen weight: dx and db match finite differences and no dW product runs', async () => {
     const before = tf.memory().numTensors;
     const xt = tensorOf(x, X_SHAPE);
-    const wv = tf.variable(tensorOf(w, [IN, OUT]), false, `frozen-${backend}`);
+    const w0 = tensorOf(w, [IN, OUT]);
+    const wv = tf.variable(w0, false, `frozen-${backend}`);
+    w0.dispose();
     const bt = tensorOf(b, [OUT]);
     const rt = tensorOf(r, [2, 3, OUT]);
     const lossOf = (xi: tf.Tensor, bi: tf.Tensor) => tfLoss(linear(xi, wv, bi), rt);

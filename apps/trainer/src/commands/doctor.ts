@@ -1,0 +1,85 @@
+/**
+ * `hydralora doctor [--json] [--backend NAME]`: initialise the tfjs backend exactly as training
+ * would and report what is in use (backend, version, device, threads, SIMD, memory) and whether
+ * energy telemetry is measured or estimated on this machine.
+ */
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  type BackendReport,
+  describeBackend,
+  EnergyMeter,
+  initBackend,
+} from '@hydralora/gpu-backend';
+import type { Command } from 'commander';
+import { UserError } from '../util/errors.js';
+
+export interface DoctorReport extends BackendReport {
+  /** Whether each energy figure of a training run would be measured or estimated here. */
+  energy: { cpu: string; gpu: string; ram: string };
+}
+
+export interface DoctorOptions {
+  /** Backend to require (default: env HYDRALORA_BACKEND, else automatic resolution). */
+  backend?: string;
+}
+
+/** Initialise the backend and build the doctor report. */
+export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorReport> {
+  const { backend } = options;
+  if (
+    backend !== undefined &&
+    backend !== 'auto' &&
+    !(BACKEND_NAMES as readonly string[]).includes(backend)
+  ) {
+    throw new UserError(
+      `--backend: unknown backend '${backend}'; expected one of auto, ${BACKEND_NAMES.join(', ')}`,
+    );
+  }
+  await initBackend(backend ? { backend: backend as BackendName | 'auto' } : {});
+  const report = await describeBackend();
+  const meter = await EnergyMeter.start({ sampleIntervalMs: 0 });
+  const energy = await meter.stop();
+  const label = (v: { source: string; method: string }) => `${v.source}: ${v.method}`;
+  return { ...report, energy: { cpu: label(energy.cpu), gpu: label(energy.gpu), ram: label(energy.ram) } };
+}
+
+const MiB = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
+
+/** The human-readable form of the report. */
+export function formatDoctorReport(r: DoctorReport): string {
+  const rows: [string, string][] = [
+    ['backend', `${r.backend} (tfjs ${r.tfjsBackend}, tfjs-core ${r.version})`],
+    ['device', r.device],
+    ['threads', String(r.threads)],
+    ['SIMD', r.simd === null ? 'n/a' : r.simd ? 'yes' : 'no'],
+    [
+      'memory',
+      `${r.memory.tensors} tensors (${MiB(r.memory.tensorBytes)}), wasm heap ${MiB(r.memory.heapBytes)}, ` +
+        `budget ${MiB(r.memory.budgetBytes)}, process RSS ${MiB(r.memory.rssBytes)}`,
+    ],
+    ...r.skipped.map((s): [string, string] => ['skipped', `${s.backend}: ${s.reason}`]),
+    ['energy CPU', r.energy.cpu],
+    ['energy GPU', r.energy.gpu],
+    ['energy RAM', r.energy.ram],
+    ['platform', `${r.platform}, Node ${r.node}`],
+  ];
+  return rows.map(([k, v]) => `${k.padEnd(11)} ${v}`).join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'initialise the tfjs backend and report what is in use (backend, version, device, threads, memory)',
+    )
+    .option('--json', 'print the report as JSON')
+    .option(
+      '--backend <name>',
+      `require a backend: auto, ${BACKEND_NAMES.join(', ')} (default: env HYDRALORA_BACKEND, else auto)`,
+    )
+    .action(async (options: { json?: boolean; backend?: string }) => {
+      const report = await doctorReport(options.backend ? { backend: options.backend } : {});
+      console.log(options.json ? JSON.stringify(report, null, 2) : formatDoctorReport(report));
+    });
+}
