@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
+import { loadModel, toEvalModel } from '../model-io.js';
 import { register as cluster } from './cluster.js';
 import { register as doctor } from './doctor.js';
-import { register as evaluate } from './eval.js';
+import { register as registerEval } from './eval.js';
 import { register as generate } from './generate.js';
 import { register as pretrain } from './pretrain.js';
 import { register as score } from './score.js';
+
+const evaluate = (program: Command) =>
+  registerEval(program, {
+    loadEvalModel: async ({ model, adapter }) => toEvalModel(await loadModel(model, adapter)),
+  });
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
