@@ -66,7 +66,10 @@ export const llamaConfigSchema = z
     /** Qwen2's switch for the sliding window. */
     use_sliding_window: z.boolean().optional(),
     bos_token_id: z.number().int().nullable().optional(),
-    eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullable().optional(),
+    eos_token_id: z
+      .union([z.number().int(), z.array(z.number().int())])
+      .nullable()
+      .optional(),
     pad_token_id: z.number().int().nullable().optional(),
     /** Precision of the stored weights (informational: weights are always float32 in memory). */
     torch_dtype: z.string().optional(),
@@ -118,11 +121,7 @@ export interface ResolvedConfig {
  * Validate a configuration object. `source` names where it came from (a file path) in errors.
  * Throws for missing or mistyped keys, an unsupported architecture, or inconsistent head sizes.
  */
-export function parseConfig(
-  raw: unknown,
-  source = 'config',
-  options: ParseConfigOptions = {},
-): LlamaConfig {
+export function parseConfig(raw: unknown, source = 'config', options: ParseConfigOptions = {}): LlamaConfig {
   if (raw !== null && typeof raw === 'object' && !options.allowUnknownKeys) {
     const known = new Set([...Object.keys(llamaConfigSchema.shape), ...IGNORED_KEYS]);
     const unknown = Object.keys(raw).filter((k) => !known.has(k));
@@ -151,14 +150,16 @@ export function parseConfig(
     );
   }
   if (config.mlp_bias) throw new Error(`${source}: field "mlp_bias" is true; MLP biases are not supported`);
-  const sliding = config.sliding_window != null && (config.model_type !== 'qwen2' || config.use_sliding_window);
+  const sliding =
+    config.sliding_window != null && (config.model_type !== 'qwen2' || config.use_sliding_window);
   if (sliding) {
     throw new Error(
       `${source}: field "sliding_window" is ${config.sliding_window}; sliding-window attention is not supported (set it to null)`,
     );
   }
   const resolved = resolveConfig(config, source);
-  if (resolved.headDim % 2 !== 0) throw new Error(`${source}: head_dim ${resolved.headDim} must be even (rotary)`);
+  if (resolved.headDim % 2 !== 0)
+    throw new Error(`${source}: head_dim ${resolved.headDim} must be even (rotary)`);
   return config;
 }
 

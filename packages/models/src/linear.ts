@@ -1,0 +1,85 @@
+/**
+ * A linear layer reachable by its Hugging Face name, with a replaceable adapter hook.
+ *
+ * The base product runs through gpu-backend's `linear` (weight in [in, out] layout, NN-layout
+ * gradients). A frozen weight is a non-trainable `tf.Variable`, for which no weight gradient is
+ * computed. An adapter package wraps a layer with `setAdapter`: it receives the input, the base
+ * output and the per-call context, and returns the layer's output.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { linearProduct } from './products.js';
+
+/** Per-call information passed to every adapter during one forward pass. */
+export interface ForwardContext {
+  /** Number of sequences in the batch. */
+  batchSize: number;
+  /** Number of tokens per sequence in this call (1 per step when decoding with a KV cache). */
+  seqLength: number;
+  /**
+   * [batch, seqLength] float32, 1 for real tokens and 0 for padding, for the tokens of this call
+   * (e.g. to average x over real tokens for sample-level routing). Owned by the forward pass:
+   * use it, never dispose it.
+   */
+  attentionMask: tf.Tensor2D;
+  /** Optional per-sample component (task/cluster) ids given to `forward`, length `batchSize`. */
+  componentIds?: Int32Array;
+  /** True during a training forward pass (adapters apply dropout only then). */
+  training?: boolean;
+}
+
+/** What an adapter implements to wrap a `Linear`. */
+export interface LinearAdapter {
+  /**
+   * Return the layer's output for input `x` [..., inFeatures], given `base` = x·W (+ b)
+   * [..., outFeatures] already computed by the frozen layer. Typically `base + Δ(x)`.
+   */
+  forward(x: tf.Tensor, base: tf.Tensor, ctx: ForwardContext): tf.Tensor;
+}
+
+/** A linear layer y = x·W + b with W in [in, out] layout and an optional adapter hook. */
+export class Linear {
+  /** Input width. */
+  readonly inFeatures: number;
+  /** Output width. */
+  readonly outFeatures: number;
+  private adapterHook: LinearAdapter | null = null;
+
+  /**
+   * @param name Hugging Face module name, e.g. `model.layers.0.self_attn.q_proj`.
+   * @param weight [in, out] variable (frozen unless the model was created trainable). When
+   *   `tiedTranspose` is true the weight is instead a shared [out, in] matrix (the token embedding
+   *   of a tied `lm_head` in a trainable model), transposed on every call.
+   * @param bias Optional [out] variable.
+   */
+  constructor(
+    readonly name: string,
+    readonly weight: tf.Variable,
+    readonly bias?: tf.Variable,
+    readonly tiedTranspose = false,
+  ) {
+    const [a, b] = weight.shape as [number, number];
+    this.inFeatures = tiedTranspose ? b : a;
+    this.outFeatures = tiedTranspose ? a : b;
+  }
+
+  /** The adapter currently wrapping this layer, or null. */
+  get adapter(): LinearAdapter | null {
+    return this.adapterHook;
+  }
+
+  /** Wrap this layer with `adapter` (replacing any previous one), or unwrap it with null. */
+  setAdapter(adapter: LinearAdapter | null): void {
+    this.adapterHook = adapter;
+  }
+
+  /** The frozen (or trainable) base product only, without the adapter. */
+  base(x: tf.Tensor): tf.Tensor {
+    return linearProduct(x, this.weight, this.bias, this.tiedTranspose);
+  }
+
+  /** Base product, then the adapter if one is set. */
+  forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    const base = this.base(x);
+    return this.adapterHook ? this.adapterHook.forward(x, base, ctx) : base;
+  }
+}

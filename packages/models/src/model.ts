@@ -1,0 +1,335 @@
+/**
+ * A LLaMA-family decoder (LLaMA 2/3, TinyLlama, SmolLM, Qwen2, Mistral without sliding window):
+ * token embedding, N × [RMSNorm → grouped-query attention with rotary positions → residual,
+ * RMSNorm → SwiGLU MLP → residual], final RMSNorm, `lm_head`. Module names are Hugging Face's.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type LlamaConfig, type ResolvedConfig, resolveConfig } from './config.js';
+import type { KVCache } from './kv-cache.js';
+import { type ForwardContext, Linear } from './linear.js';
+import { buildMasks } from './masks.js';
+import { batchedProduct as bmm } from './products.js';
+import { applyRotary, inverseFrequencies, rotaryTables } from './rope.js';
+import type { HostTensor } from './safetensors.js';
+import { transpose2d } from './weights.js';
+
+/** Inputs of one forward pass. */
+export interface ForwardInputs {
+  /** Token ids [batch, seq] (this call's tokens only when a KV cache holds the past). */
+  inputIds: number[][] | tf.Tensor2D;
+  /** 1 for real tokens, 0 for padding: [batch, past + seq] (default: all ones). */
+  attentionMask?: number[][] | tf.Tensor2D;
+  /** Positions [batch, seq] (default: count of real tokens before each token, as HF generate). */
+  positionIds?: number[][];
+  /** Per-sample component ids handed to adapters through `ForwardContext`. */
+  componentIds?: Int32Array | number[];
+  /** Training mode, handed to adapters through `ForwardContext` (e.g. to apply dropout). */
+  training?: boolean;
+  /** Cache of past keys/values; extended in place by this call. */
+  kvCache?: KVCache;
+  /** Compute logits only for the last position of each sequence (default false). */
+  lastTokenOnly?: boolean;
+}
+
+interface DecoderLayer {
+  inputLayernorm: tf.Variable;
+  postAttentionLayernorm: tf.Variable;
+  qProj: Linear;
+  kProj: Linear;
+  vProj: Linear;
+  oProj: Linear;
+  gateProj: Linear;
+  upProj: Linear;
+  downProj: Linear;
+}
+
+/** Where the model's tensors come from: checkpoint name + HF-layout shape → float32 data. */
+export type TensorSource = (name: string, hfShape: number[]) => HostTensor;
+
+/** Options for building a model. */
+export interface BuildOptions {
+  /** Create every weight as a trainable variable (full training). Default false: all frozen. */
+  trainable?: boolean;
+}
+
+let nextModelId = 0;
+
+/** A LLaMA-family causal language model in tfjs. */
+export class LlamaForCausalLM {
+  readonly config: LlamaConfig;
+  readonly resolved: ResolvedConfig;
+  readonly trainable: boolean;
+  /** Token embedding [vocab, hidden]. */
+  readonly embedTokens: tf.Variable;
+  /** Final RMSNorm gain [hidden]. */
+  readonly norm: tf.Variable;
+  readonly lmHead: Linear;
+  private readonly layers: DecoderLayer[] = [];
+  private readonly invFreq: Float64Array;
+  private readonly params = new Map<string, tf.Variable>();
+  private readonly linears = new Map<string, Linear>();
+  private lmHeadOwnsWeight: boolean;
+  private disposed = false;
+  /** Prefix of this model's tfjs variable names (`llama<N>`), unique per instance. */
+  readonly variablePrefix = `llama${nextModelId++}`;
+
+  constructor(config: LlamaConfig, source: TensorSource, options: BuildOptions = {}) {
+    this.config = config;
+    this.resolved = resolveConfig(config);
+    this.trainable = options.trainable ?? false;
+    const { headDim, numKeyValueHeads: kvHeads, qkvBias } = this.resolved;
+    const h = config.hidden_size;
+    const q = config.num_attention_heads * headDim;
+    const kv = kvHeads * headDim;
+    const m = config.intermediate_size;
+    this.invFreq = inverseFrequencies(config, headDim);
+
+    this.embedTokens = this.vector('model.embed_tokens.weight', source, [config.vocab_size, h]);
+    for (let i = 0; i < config.num_hidden_layers; i++) {
+      const p = `model.layers.${i}`;
+      this.layers.push({
+        inputLayernorm: this.vector(`${p}.input_layernorm.weight`, source, [h]),
+        qProj: this.linear(`${p}.self_attn.q_proj`, source, h, q, qkvBias),
+        kProj: this.linear(`${p}.self_attn.k_proj`, source, h, kv, qkvBias),
+        vProj: this.linear(`${p}.self_attn.v_proj`, source, h, kv, qkvBias),
+        oProj: this.linear(`${p}.self_attn.o_proj`, source, q, h, false),
+        postAttentionLayernorm: this.vector(`${p}.post_attention_layernorm.weight`, source, [h]),
+        gateProj: this.linear(`${p}.mlp.gate_proj`, source, h, m, false),
+        upProj: this.linear(`${p}.mlp.up_proj`, source, h, m, false),
+        downProj: this.linear(`${p}.mlp.down_proj`, source, m, h, false),
+      });
+    }
+    this.norm = this.vector('model.norm.weight', source, [h]);
+    if (!config.tie_word_embeddings) {
+      this.lmHead = this.linear('lm_head', source, h, config.vocab_size, false);
+      this.lmHeadOwnsWeight = true;
+    } else if (this.trainable) {
+      // shared with the embedding: transposed on each call so both uses train the same matrix
+      this.lmHead = new Linear('lm_head', this.embedTokens, undefined, true);
+      this.lmHeadOwnsWeight = false;
+    } else {
+      // frozen: a transposed copy keeps the product in the fast NN layout
+      const transposed = tf.transpose(this.embedTokens);
+      const w = tf.variable(transposed, false, `${this.variablePrefix}/lm_head.weight(tied)`);
+      transposed.dispose();
+      this.lmHead = new Linear('lm_head', w);
+      this.lmHeadOwnsWeight = true;
+    }
+    this.linears.set('lm_head', this.lmHead);
+  }
+
+  /** tfjs variable names are global: prefix the HF name with this model's instance number. */
+  private makeVariable(data: Float32Array, shape: number[], name: string): tf.Variable {
+    const initial = tf.tensor(data, shape);
+    const v = tf.variable(initial, this.trainable, `${this.variablePrefix}/${name}`);
+    initial.dispose();
+    return v;
+  }
+
+  private vector(name: string, source: TensorSource, shape: number[]): tf.Variable {
+    const v = this.makeVariable(source(name, shape).data, shape, name);
+    this.params.set(name, v);
+    return v;
+  }
+
+  private linear(name: string, source: TensorSource, inF: number, outF: number, bias: boolean): Linear {
+    const t = source(`${name}.weight`, [outF, inF]);
+    const w = this.makeVariable(transpose2d(t.data, outF, inF), [inF, outF], `${name}.weight`);
+    this.params.set(`${name}.weight`, w);
+    let b: tf.Variable | undefined;
+    if (bias) {
+      b = this.makeVariable(source(`${name}.bias`, [outF]).data, [outF], `${name}.bias`);
+      this.params.set(`${name}.bias`, b);
+    }
+    const layer = new Linear(name, w, b);
+    this.linears.set(name, layer);
+    return layer;
+  }
+
+  /** Every linear layer by Hugging Face module name (`model.layers.0.self_attn.q_proj`, `lm_head`). */
+  namedLinears(): Map<string, Linear> {
+    return new Map(this.linears);
+  }
+
+  /**
+   * Every weight by Hugging Face tensor name (`model.layers.0.mlp.up_proj.weight`, …). Linear
+   * weights are in [in, out] layout (the transpose of the checkpoint's). A tied `lm_head` is not
+   * listed: it is `model.embed_tokens.weight`. Trainable only if the model was built trainable.
+   */
+  parameters(): Map<string, tf.Variable> {
+    return new Map(this.params);
+  }
+
+  /** Total number of parameters (tied embeddings counted once). */
+  numParameters(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** Logits [batch, seq, vocab] (or [batch, 1, vocab] with `lastTokenOnly`). */
+  forward(inputs: ForwardInputs): tf.Tensor3D {
+    if (this.disposed) throw new Error('LlamaForCausalLM: the model has been disposed');
+    const ids = toIdRows(inputs.inputIds, this.config.vocab_size);
+    const batch = ids.length;
+    const seq = ids[0]?.length ?? 0;
+    if (batch === 0 || seq === 0) throw new Error('forward: inputIds must be a non-empty [batch, seq] array');
+    const cache = inputs.kvCache;
+    if (cache && cache.batchSize !== undefined && cache.batchSize !== batch) {
+      throw new Error(`forward: kvCache holds batch ${cache.batchSize} but inputIds has batch ${batch}`);
+    }
+    const past = cache?.length ?? 0;
+    const masks = buildMasks(batch, seq, past, inputs.attentionMask, inputs.positionIds);
+    const componentIds =
+      inputs.componentIds === undefined
+        ? undefined
+        : Int32Array.from(inputs.componentIds as ArrayLike<number>);
+    if (componentIds && componentIds.length !== batch) {
+      throw new Error(`forward: componentIds has ${componentIds.length} entries but the batch has ${batch}`);
+    }
+
+    return tf.tidy(() => {
+      const ctx: ForwardContext = {
+        batchSize: batch,
+        seqLength: seq,
+        attentionMask: tf.tensor2d(masks.tokenMask, [batch, seq]),
+        ...(componentIds ? { componentIds } : {}),
+        ...(inputs.training ? { training: true } : {}),
+      };
+      const { cos, sin } = rotaryTables(masks.positions, batch, seq, this.invFreq);
+      const bias = tf.tensor(masks.bias, [batch, 1, 1, seq, past + seq]);
+      const idTensor = tf.tensor1d(ids.flat(), 'int32');
+      let x = tf.reshape(tf.gather(this.embedTokens, idTensor), [batch, seq, this.config.hidden_size]);
+      this.layers.forEach((layer, i) => {
+        x = this.decoderLayer(layer, i, x, ctx, cos, sin, bias, cache);
+      });
+      let headCtx = ctx;
+      if (inputs.lastTokenOnly) {
+        x = tf.slice(x, [0, seq - 1, 0], [batch, 1, this.config.hidden_size]);
+        const lastMask = tf.slice(ctx.attentionMask, [0, seq - 1], [batch, 1]);
+        headCtx = { ...ctx, seqLength: 1, attentionMask: lastMask };
+      }
+      x = rmsNorm(x, this.norm, this.config.rms_norm_eps);
+      return this.lmHead.forward(x, headCtx) as tf.Tensor3D;
+    });
+  }
+
+  private decoderLayer(
+    layer: DecoderLayer,
+    index: number,
+    x: tf.Tensor,
+    ctx: ForwardContext,
+    cos: tf.Tensor,
+    sin: tf.Tensor,
+    bias: tf.Tensor,
+    cache: KVCache | undefined,
+  ): tf.Tensor {
+    const { batchSize: b, seqLength: t } = ctx;
+    const { headDim: d, numKeyValueHeads: kvHeads } = this.resolved;
+    const heads = this.config.num_attention_heads;
+    const groups = heads / kvHeads;
+    const eps = this.config.rms_norm_eps;
+
+    const r = rmsNorm(x, layer.inputLayernorm, eps);
+    const split = (y: tf.Tensor, n: number) => tf.transpose(tf.reshape(y, [b, t, n, d]), [0, 2, 1, 3]);
+    let q = applyRotary(split(layer.qProj.forward(r, ctx), heads), cos, sin);
+    let k = applyRotary(split(layer.kProj.forward(r, ctx), kvHeads), cos, sin);
+    let v = split(layer.vProj.forward(r, ctx), kvHeads);
+    if (cache) ({ k, v } = cache.update(index, k, v));
+    const s = k.shape[2] as number;
+    // Grouped-query attention without repeating k/v: the `groups` query heads that share a kv
+    // head are stacked along the row axis, [b·kv, groups·t, d] · [b·kv, d, s].
+    q = tf.reshape(tf.mul(q, 1 / Math.sqrt(d)), [b * kvHeads, groups * t, d]);
+    const scores = bmm(q, tf.reshape(k, [b * kvHeads, s, d]), { transposeB: true });
+    const probs = tf.softmax(tf.add(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias));
+    const attn = bmm(tf.reshape(probs, [b * kvHeads, groups * t, s]), tf.reshape(v, [b * kvHeads, s, d]));
+    const merged = tf.reshape(tf.transpose(tf.reshape(attn, [b, heads, t, d]), [0, 2, 1, 3]), [
+      b,
+      t,
+      heads * d,
+    ]);
+    const h = tf.add(x, layer.oProj.forward(merged, ctx));
+
+    const r2 = rmsNorm(h, layer.postAttentionLayernorm, eps);
+    const gate = layer.gateProj.forward(r2, ctx);
+    const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), layer.upProj.forward(r2, ctx));
+    return tf.add(h, layer.downProj.forward(act, ctx));
+  }
+
+  /**
+   * Mean next-token cross-entropy (natural log) over the non-ignored labels, computed from
+   * log-softmax. `labels` are aligned with `inputIds` as in Hugging Face (shifted inside: the
+   * logits at position t are scored against labels[t+1]); -100 marks ignored positions. Usable
+   * inside `tf.variableGrads`. Throws when no label is counted.
+   */
+  loss(
+    inputIds: number[][],
+    labels: number[][],
+    extra: Omit<ForwardInputs, 'inputIds' | 'kvCache' | 'lastTokenOnly'> = {},
+  ): tf.Scalar {
+    const batch = inputIds.length;
+    const seq = inputIds[0]?.length ?? 0;
+    const vocab = this.config.vocab_size;
+    const index = new Int32Array(batch * (seq - 1));
+    const weight = new Float32Array(batch * (seq - 1));
+    let count = 0;
+    for (let bi = 0; bi < batch; bi++) {
+      const row = labels[bi];
+      if (!row || row.length !== seq) throw new Error(`loss: labels row ${bi} must have ${seq} entries`);
+      for (let t = 0; t < seq - 1; t++) {
+        const label = row[t + 1] as number;
+        const n = bi * (seq - 1) + t;
+        if (label === -100) continue;
+        if (!Number.isInteger(label) || label < 0 || label >= vocab) {
+          throw new Error(
+            `loss: labels[${bi}][${t + 1}] is ${label}; expected -100 or an id in [0, ${vocab})`,
+          );
+        }
+        // logits row of (bi, t) in the unsliced [batch, seq, vocab] output
+        index[n] = (bi * seq + t) * vocab + label;
+        weight[n] = 1;
+        count++;
+      }
+    }
+    if (count === 0) throw new Error('loss: every label is -100 (nothing to score)');
+    return tf.tidy(() => {
+      const logits = this.forward({ ...extra, inputIds });
+      // the last position predicts nothing; it is never gathered (no slice: one vocab-sized copy less)
+      const logp = tf.reshape(tf.logSoftmax(logits), [-1]);
+      const picked = tf.gather(logp, tf.tensor1d(index, 'int32'));
+      return tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))), count) as tf.Scalar;
+    });
+  }
+
+  /** Free every weight. The model cannot be used afterwards. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    if (this.lmHeadOwnsWeight && !this.params.has('lm_head.weight')) this.lmHead.weight.dispose();
+    this.lmHeadOwnsWeight = false;
+    this.disposed = true;
+  }
+}
+
+/** x · rsqrt(mean(x²) + eps) · gain over the last axis. */
+export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const variance = tf.mean(tf.square(x), -1, true);
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), gain);
+  });
+}
+
+function toIdRows(ids: number[][] | tf.Tensor2D, vocab: number): number[][] {
+  const rows = Array.isArray(ids) ? ids : (ids.arraySync() as number[][]);
+  const seq = rows[0]?.length ?? 0;
+  rows.forEach((row, b) => {
+    if (row.length !== seq)
+      throw new Error(`forward: inputIds row ${b} has ${row.length} tokens, expected ${seq}`);
+    for (let t = 0; t < row.length; t++) {
+      const id = row[t] as number;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+        throw new Error(`forward: inputIds[${b}][${t}] is ${id}; expected an integer in [0, ${vocab})`);
+      }
+    }
+  });
+  return rows;
+}
