@@ -1,0 +1,76 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { type ClusterCommandOptions, register, runCluster } from './cluster.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cluster-cli-'));
+const topics = [
+  'apple banana cherry grape lemon mango',
+  'car truck engine wheel brake gear',
+  'violin piano guitar drum flute cello',
+];
+const rows = Array.from({ length: 30 }, (_, i) => {
+  const words = topics[i % 3]!.split(' ');
+  return {
+    instruction: `${words[i % 6]} ${words[(i + 1) % 6]} ${words[(i + 3) % 6]}`,
+    input: words[(i + 2) % 6],
+    output: '',
+  };
+});
+const corpus = join(dir, 'corpus.jsonl');
+writeFileSync(corpus, rows.map((r) => JSON.stringify(r)).join('\n'));
+
+const defaults: ClusterCommandOptions = {
+  fields: ['instruction', 'input'],
+  kMax: 6,
+  seed: 0,
+  reduction: 'sparse',
+  ngram: [1, 1],
+  restarts: 3,
+  progress: false,
+};
+
+describe('hydralora cluster', () => {
+  it('prints JSON with k, sse, labels, sizes and top_terms, and saves the model', async () => {
+    const modelPath = join(dir, 'model.json');
+    const report = JSON.parse(await runCluster(corpus, { ...defaults, json: true, saveModel: modelPath }));
+    expect(report.k).toBe(3);
+    expect(report.sse).toHaveLength(6);
+    expect(report.labels).toHaveLength(30);
+    expect(report.sizes).toEqual([10, 10, 10]);
+    expect(report.top_terms).toHaveLength(3);
+    expect(JSON.parse(readFileSync(modelPath, 'utf8')).format).toBe('hydralora-intrinsic-clustering');
+  });
+
+  it('prints the elbow plot and clusters for people, and honours --k', async () => {
+    const text = await runCluster(corpus, { ...defaults, k: 2 });
+    expect(text).toContain('SSE by K:');
+    expect(text).toContain('chosen K = 2 (forced with --k)');
+    expect(text).toMatch(/K=2 .*◀/);
+  });
+
+  it('reports user mistakes naming the file, row or line', async () => {
+    await expect(runCluster(corpus, { ...defaults, kMax: 40 })).rejects.toThrow(
+      /corpus\.jsonl: the corpus has 30 documents, fewer than K = 40/,
+    );
+    await expect(runCluster(corpus, { ...defaults, fields: ['instruction', 'missing'] })).rejects.toThrow(
+      /corpus\.jsonl: line 1: missing field "missing"/,
+    );
+    const broken = join(dir, 'broken.jsonl');
+    writeFileSync(broken, '{"instruction": "a", "input": "b"}\n{oops\n');
+    await expect(runCluster(broken, defaults)).rejects.toThrow(/broken\.jsonl: line 2 is not valid JSON/);
+  });
+
+  it('parses its flags with commander and rejects bad values naming the flag', async () => {
+    const program = new Command().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+    register(program);
+    await expect(
+      program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--k-max', 'x']),
+    ).rejects.toThrow(/--k-max must be an integer >= 1, got 'x'/);
+    await expect(
+      program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--ngram', '2,1']),
+    ).rejects.toThrow(/--ngram must be MIN,MAX/);
+  });
+});
