@@ -1,1 +1,53 @@
-export {};
+/**
+ * @hydralora/core-adapters — LoRA, LoRA-Split, HydraLoRA (and LoRA-MoE, head-diversity init, the
+ * inverted asymmetry) for any model that lists its named linear layers: injection by PEFT-style
+ * target modules, several named adapters per model, merge/unmerge, parameter accounting, and
+ * save/load in PEFT's file layout.
+ *
+ * @packageDocumentation
+ */
+export type { ParameterReport } from './accounting.js';
+export {
+  AdapterModel,
+  type InjectOptions,
+  injectAdapters,
+  type MergeOptions,
+} from './adapter-model.js';
+export {
+  type AdapterConfig,
+  type AdapterConfigInput,
+  adapterConfigSchema,
+  loraScaling,
+  parseAdapterConfig,
+} from './config.js';
+export { writeFileAtomic } from './io/atomic.js';
+export {
+  CONFIG_FILE,
+  type LoadOptions,
+  loadAdapter,
+  PEFT_PREFIX,
+  readAdapterConfig,
+  type SaveOptions,
+  saveAdapter,
+  WEIGHTS_FILE,
+} from './io/peft-files.js';
+export { decodeSafetensors, encodeSafetensors, type HostTensor } from './io/safetensors.js';
+export {
+  AdapterLayer,
+  type AdapterTensor,
+  type ComponentInferrer,
+  nearestCentroidInferrer,
+} from './layer/adapter-layer.js';
+export { diverseHeads, kaimingUniform } from './layer/init.js';
+export type { LayerShape } from './layer/shape.js';
+export { hydraMethod } from './methods/hydra/index.js';
+export { hydraDiverseMethod } from './methods/hydra-diverse/index.js';
+export { invertedHydraMethod } from './methods/inverted-hydra/index.js';
+export { loraMethod } from './methods/lora/index.js';
+export { loraMoeMethod } from './methods/lora-moe/index.js';
+export { createMethodRegistry, MethodRegistry, methodRegistry } from './methods/registry.js';
+export { splitMethod } from './methods/split/index.js';
+export type { AdapterMethod } from './methods/types.js';
+export type { AdaptableModel, ForwardContext, Linear, LinearAdapter } from './model-types.js';
+export { AdapterSlot } from './slot.js';
+export { matchesPattern, resolveTargets, type TargetedModule } from './targeting.js';

@@ -1,0 +1,157 @@
+import { initBackend } from '@hydralora/gpu-backend';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AdapterModel, injectAdapters } from './adapter-model.js';
+import { nearestCentroidInferrer } from './layer/adapter-layer.js';
+import { FakeMlpModel } from './testing/fake-model.js';
+import { hostValues, maxDiff, perturbAdapter, randomTensor } from './testing/helpers.js';
+
+let model: FakeMlpModel;
+beforeAll(async () => {
+  await initBackend();
+});
+beforeEach(() => {
+  model = new FakeMlpModel();
+});
+afterEach(() => {
+  AdapterModel.of(model).dispose();
+  model.dispose();
+});
+
+const x = () => randomTensor([2, 3, 6], 7);
+
+describe('several named adapters', () => {
+  it('switches the active adapter, and deleting all restores the base model', () => {
+    const base = hostValues(() => model.forward(x()));
+    const handle = injectAdapters(model, { r: 2, target_modules: ['q_proj'] }, 'a');
+    perturbAdapter(handle, 1);
+    const outA = hostValues(() => model.forward(x()));
+    injectAdapters(model, { method: 'hydra', r: 2, target_modules: 'all-linear', router: 'uniform' }, 'b');
+    expect(handle.activeAdapter).toBe('b');
+    perturbAdapter(handle, 2);
+    const outB = hostValues(() => model.forward(x()));
+    handle.setActiveAdapter('a');
+    expect(
+      maxDiff(
+        hostValues(() => model.forward(x())),
+        outA,
+      ),
+    ).toBe(0);
+    expect(maxDiff(outA, outB)).toBeGreaterThan(1e-3);
+    expect(handle.trainableVariables('a')).toHaveLength(2);
+    expect(() => injectAdapters(model, { target_modules: ['q_proj'] }, 'a')).toThrow(/'a' already exists/);
+    expect(() => handle.setActiveAdapter('c')).toThrow(/adapter 'c' does not exist; adapters: a, b/);
+    handle.deleteAdapter('a');
+    expect(handle.activeAdapter).toBe('b');
+    handle.deleteAdapter('b');
+    expect(
+      maxDiff(
+        hostValues(() => model.forward(x())),
+        base,
+      ),
+    ).toBe(0);
+    expect(model.linears.every((l) => l.adapter === null)).toBe(true);
+  });
+
+  it('merge needs ω for routed heads, and blocks switching while merged', () => {
+    const handle = injectAdapters(model, { method: 'hydra', r: 2, num_heads: 2, target_modules: ['q_proj'] });
+    expect(() => handle.merge()).toThrow(/has 2 routed heads; pass weights/);
+    handle.merge({ weights: [0.25, 0.75] });
+    expect(() => handle.disable()).toThrow(/unmerge before disabling/);
+    handle.unmerge();
+    expect(handle.merged).toBe(false);
+  });
+});
+
+describe('parameter accounting', () => {
+  it('counts r(in+out) for LoRA and r·in + N·r·out + N·in for HydraLoRA, as % of the base', () => {
+    // Base: q 6×6+6, up 6×10+10, down 10×6, lm_head 6×5 = 202 parameters.
+    const handle = injectAdapters(model, { r: 2, target_modules: 'all-linear' }, 'lora');
+    const lora = handle.parameterCount();
+    expect(lora.perModule.map((m) => m.parameters)).toEqual([24, 32, 32]);
+    expect(lora.base).toBe(202);
+    expect(lora.percent).toBeCloseTo((100 * 88) / 202, 10);
+    injectAdapters(model, { method: 'hydra', r: 2, num_heads: 3, target_modules: 'all-linear' }, 'hydra');
+    expect(handle.parameterCount('hydra').perModule.map((m) => m.parameters)).toEqual([66, 90, 86]);
+    injectAdapters(model, { r: 2, target_modules: 'all-linear', rank_pattern: { up_proj: 4 } }, 'pattern');
+    expect(handle.parameterCount('pattern').trainable).toBe(24 + 64 + 32);
+  });
+});
+
+describe('routing telemetry, aux losses and split inference', () => {
+  it('reports head usage per component and queues aux losses in training only', () => {
+    const handle = injectAdapters(model, {
+      method: 'hydra',
+      r: 2,
+      num_heads: 2,
+      router: 'task',
+      target_modules: ['q_proj'],
+      router_aux: { importance: 1 },
+    });
+    handle.setTelemetry(true);
+    const ctx = { componentIds: Int32Array.from([1, 0]) };
+    tf.tidy(() => {
+      model.forward(x(), ctx);
+      expect(handle.auxLoss()).toBeNull();
+      model.forward(x(), { ...ctx, training: true });
+      // importance = (3, 3) per head over 6 tokens → cv² = 0.
+      expect(handle.auxLoss()!.dataSync()[0]).toBeCloseTo(0, 6);
+    });
+    const snap = handle.telemetry()['model.layers.0.self_attn.q_proj']!;
+    expect(snap.usageByComponent).toEqual({ 0: [1, 0], 1: [0, 1] });
+    expect(snap.meanWeight).toEqual([0.5, 0.5]);
+  });
+
+  it('LoRA-Split: hard routing by component; a nearest-centroid inferrer reproduces given ids', () => {
+    const handle = injectAdapters(model, { method: 'split', r: 2, num_heads: 2, target_modules: ['q_proj'] });
+    perturbAdapter(handle, 4, 1);
+    const input = tf.concat([tf.fill([1, 3, 6], 1), tf.fill([1, 3, 6], -1)]);
+    const given = hostValues(() => model.forward(input, { componentIds: Int32Array.from([1, 0]) }));
+    const swapped = hostValues(() => model.forward(input, { componentIds: Int32Array.from([0, 1]) }));
+    expect(maxDiff(given, swapped)).toBeGreaterThan(1e-3);
+    expect(() => tf.tidy(() => model.forward(input))).toThrow(/componentIds is required/);
+    handle.setComponentInferrer(nearestCentroidInferrer([new Array(6).fill(-1), new Array(6).fill(1)]));
+    expect(
+      maxDiff(
+        hostValues(() => model.forward(input)),
+        given,
+      ),
+    ).toBe(0);
+    input.dispose();
+  });
+
+  it('LoRA-Split with split_router learns to pick the component at inference', () => {
+    const handle = injectAdapters(model, {
+      method: 'split',
+      r: 2,
+      num_heads: 2,
+      split_router: true,
+      target_modules: ['q_proj'],
+    });
+    perturbAdapter(handle, 4, 1);
+    const gate = handle.layers().get('model.layers.0.self_attn.q_proj')!.componentGate!.gate!;
+    const input = tf.concat([tf.fill([1, 3, 6], 1), tf.fill([1, 3, 6], -1)]);
+    const ctx = { componentIds: Int32Array.from([1, 0]), training: true };
+    const given = hostValues(() => model.forward(input, { componentIds: ctx.componentIds }));
+    const losses: number[] = [];
+    for (let step = 0; step < 20; step++) {
+      const { value, grads } = tf.variableGrads(() => {
+        model.forward(input, ctx);
+        return handle.auxLoss()!;
+      }, [gate]);
+      losses.push(value.dataSync()[0]!);
+      tf.tidy(() => gate.assign(tf.sub(gate, tf.mul(grads[gate.name]!, 0.5))));
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    // Cross-entropy of a 2-way softmax starts near ln 2 and must fall as the gate separates them.
+    expect(losses[19]!).toBeLessThan(losses[0]!);
+    expect(losses[19]!).toBeLessThan(0.1);
+    expect(
+      maxDiff(
+        hostValues(() => model.forward(input)),
+        given,
+      ),
+    ).toBe(0);
+    input.dispose();
+  });
+});

@@ -1,0 +1,292 @@
+/**
+ * Model surgery: inject named adapters into a model's linear layers, switch, enable, merge,
+ * count. One AdapterModel exists per model (several named adapters live on it).
+ */
+import type { Router, RoutingSnapshot } from '@hydralora/router';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParameterReport } from './accounting.js';
+import { type AdapterConfig, type AdapterConfigInput, parseAdapterConfig } from './config.js';
+import { AdapterLayer, type ComponentInferrer } from './layer/adapter-layer.js';
+import { type MethodRegistry, methodRegistry } from './methods/registry.js';
+import type { AdaptableModel } from './model-types.js';
+import { AdapterSlot } from './slot.js';
+import { resolveTargets } from './targeting.js';
+
+/** How to merge: fixed mixing weights ω (length N) or, for split, a component. */
+export interface MergeOptions {
+  /** ω per head; default [1] for LoRA, 1/N for the uniform router; required otherwise. */
+  weights?: number[];
+  /** LoRA-Split: the component whose LoRA is merged (same as one-hot weights). */
+  component?: number;
+}
+
+export interface InjectOptions {
+  /** Method registry (default: the shared one). */
+  registry?: MethodRegistry;
+  /** Where the config came from, for error messages. */
+  source?: string;
+}
+
+const handles = new WeakMap<AdaptableModel, AdapterModel>();
+
+export class AdapterModel {
+  readonly slots = new Map<string, AdapterSlot>();
+  private readonly configs = new Map<string, AdapterConfig>();
+  private activeName: string | null = null;
+
+  private constructor(readonly model: AdaptableModel) {}
+
+  /** The handle of a model (created on first use). */
+  static of(model: AdaptableModel): AdapterModel {
+    let handle = handles.get(model);
+    if (!handle) {
+      handle = new AdapterModel(model);
+      handles.set(model, handle);
+    }
+    return handle;
+  }
+
+  /** Names of the adapters on the model, in insertion order. */
+  get adapterNames(): string[] {
+    return [...this.configs.keys()];
+  }
+
+  get activeAdapter(): string | null {
+    return this.activeName;
+  }
+
+  /** The validated config of an adapter. */
+  config(name = this.requireActive()): AdapterConfig {
+    const config = this.configs.get(name);
+    if (!config)
+      throw new Error(
+        `adapter '${name}' does not exist; adapters: ${this.adapterNames.join(', ') || 'none'}`,
+      );
+    return config;
+  }
+
+  /** Add an adapter and make it active. */
+  add(name: string, input: AdapterConfigInput | AdapterConfig, options: InjectOptions = {}): this {
+    const source = options.source ?? 'adapter config';
+    if (this.configs.has(name))
+      throw new Error(`${source}: an adapter named '${name}' already exists on this model`);
+    const config = parseAdapterConfig(input, source);
+    const method = (options.registry ?? methodRegistry).get(config.method, source);
+    const shape = method.shape(config);
+    const linears = this.model.namedLinears();
+    const targets = resolveTargets([...linears.keys()], config, {
+      outputHead: this.model.outputHeadName,
+      source,
+    });
+    for (const target of targets) {
+      const linear = linears.get(target.name)!;
+      let slot = this.slots.get(target.name);
+      if (!slot) {
+        slot = new AdapterSlot(linear);
+        this.slots.set(target.name, slot);
+        linear.setAdapter(slot);
+      }
+      if (slot.merged) throw new Error(`${target.name}: unmerge before adding adapter '${name}'`);
+      slot.layers.set(
+        name,
+        new AdapterLayer({ linear, adapterName: name, config, shape, r: target.r, alpha: target.alpha }),
+      );
+    }
+    this.configs.set(name, config);
+    this.setActiveAdapter(name);
+    return this;
+  }
+
+  /** Make one adapter the one every module runs (modules it does not target run their base). */
+  setActiveAdapter(name: string): void {
+    this.config(name);
+    for (const slot of this.slots.values()) {
+      if (slot.merged)
+        throw new Error(`${slot.linear.name}: unmerge adapter '${slot.merged.adapter}' before switching`);
+    }
+    for (const slot of this.slots.values()) slot.active = slot.layers.has(name) ? name : null;
+    this.activeName = name;
+  }
+
+  /** The active adapter's layers by module name (or another adapter's). */
+  layers(name = this.requireActive()): Map<string, AdapterLayer> {
+    this.config(name);
+    const out = new Map<string, AdapterLayer>();
+    for (const [module, slot] of this.slots) {
+      const layer = slot.layers.get(name);
+      if (layer) out.set(module, layer);
+    }
+    return out;
+  }
+
+  /** Run the base model only (PEFT's disable_adapter). */
+  disable(): void {
+    for (const slot of this.slots.values()) {
+      if (slot.merged) throw new Error(`${slot.linear.name}: unmerge before disabling adapters`);
+      slot.enabled = false;
+    }
+  }
+
+  enable(): void {
+    for (const slot of this.slots.values()) slot.enabled = true;
+  }
+
+  get enabled(): boolean {
+    return [...this.slots.values()].every((s) => s.enabled);
+  }
+
+  /** Whether the active adapter is merged into the base weights. */
+  get merged(): boolean {
+    return [...this.slots.values()].some((s) => s.merged);
+  }
+
+  /**
+   * Add the active adapter's ΔW = s·Σᵢ ωᵢ·A_{a(i)}·B_{b(i)} into each base weight (W ← W + ΔW).
+   * Exact for LoRA and for a split component; for routed methods the ω given here is fixed for
+   * every token (use AdapterLayer.sampleWeights for a per-sample ω with the `sample` router).
+   */
+  merge(options: MergeOptions = {}): void {
+    const name = this.requireActive();
+    if (this.merged) throw new Error(`adapter '${name}' is already merged`);
+    for (const [module, layer] of this.layers(name)) {
+      const weights = this.mergeWeights(layer, options, module);
+      const slot = this.slots.get(module)!;
+      const w = slot.linear.weight;
+      tf.tidy(() => {
+        const delta = layer.deltaWeight(weights);
+        w.assign(tf.add(w, delta));
+      });
+      slot.merged = { adapter: name, weights };
+    }
+  }
+
+  /** Subtract what `merge` added. */
+  unmerge(): void {
+    for (const slot of this.slots.values()) {
+      if (!slot.merged) continue;
+      const layer = slot.layers.get(slot.merged.adapter)!;
+      const w = slot.linear.weight;
+      const weights = slot.merged.weights;
+      tf.tidy(() => w.assign(tf.sub(w, layer.deltaWeight(weights))));
+      slot.merged = null;
+    }
+  }
+
+  /** Trainable variables of an adapter (default: the active one): A's, B's and gates. */
+  trainableVariables(name = this.requireActive()): tf.Variable[] {
+    return [...this.layers(name).values()].flatMap((l) => l.variables());
+  }
+
+  /** Trainable parameters per module and as % of the base model. */
+  parameterCount(name = this.requireActive()): ParameterReport {
+    const perModule = [...this.layers(name)].map(([module, layer]) => ({
+      module,
+      parameters: layer.parameterCount(),
+    }));
+    const trainable = perModule.reduce((n, m) => n + m.parameters, 0);
+    const base =
+      this.model.numParameters?.() ??
+      [...this.model.namedLinears().values()].reduce((n, l) => n + l.weight.size + (l.bias?.size ?? 0), 0);
+    return { adapter: name, perModule, trainable, base, percent: (100 * trainable) / base };
+  }
+
+  /**
+   * Sum of the auxiliary router losses queued by the last training forward (null when none are
+   * enabled). Call inside the loss function, in the same scope as the forward pass.
+   */
+  auxLoss(name = this.requireActive()): tf.Scalar | null {
+    const parts = [...this.layers(name).values()]
+      .map((l) => l.takeAuxLoss())
+      .filter((t): t is tf.Scalar => t !== null);
+    if (parts.length === 0) return null;
+    return parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
+  }
+
+  /** Turn routing telemetry on or off for every routed layer of an adapter (resets it). */
+  setTelemetry(enabled: boolean, name = this.requireActive()): void {
+    for (const router of this.routers(name)) {
+      router.telemetryEnabled = enabled;
+      router.telemetry.reset();
+    }
+  }
+
+  /** Per-layer routing statistics since telemetry was turned on. */
+  telemetry(name = this.requireActive()): Record<string, RoutingSnapshot> {
+    const out: Record<string, RoutingSnapshot> = {};
+    for (const [module, layer] of this.layers(name)) {
+      if (layer.router) out[module] = layer.router.telemetry.snapshot();
+    }
+    return out;
+  }
+
+  /** LoRA-Split inference: infer components when ForwardContext.componentIds is absent. */
+  setComponentInferrer(inferrer: ComponentInferrer | null, name = this.requireActive()): void {
+    for (const layer of this.layers(name).values()) layer.componentInferrer = inferrer;
+  }
+
+  /** Remove an adapter and free its variables; the linears lose their slot when none is left. */
+  deleteAdapter(name: string): void {
+    this.config(name);
+    for (const [module, slot] of this.slots) {
+      if (slot.merged?.adapter === name)
+        throw new Error(`${module}: unmerge adapter '${name}' before deleting it`);
+      slot.layers.get(name)?.dispose();
+      slot.layers.delete(name);
+      if (slot.active === name) slot.active = null;
+      if (slot.layers.size === 0) {
+        slot.linear.setAdapter(null);
+        this.slots.delete(module);
+      }
+    }
+    this.configs.delete(name);
+    if (this.activeName === name) {
+      this.activeName = null;
+      const next = this.adapterNames[0];
+      if (next) this.setActiveAdapter(next);
+    }
+  }
+
+  /** Delete every adapter (the model runs its base again). */
+  dispose(): void {
+    this.unmerge();
+    for (const name of this.adapterNames) this.deleteAdapter(name);
+  }
+
+  private routers(name: string): Router[] {
+    return [...this.layers(name).values()].flatMap((l) =>
+      [l.router, l.componentGate].filter((r) => r !== null),
+    );
+  }
+
+  private requireActive(): string {
+    if (this.activeName === null) throw new Error('no adapter is active on this model');
+    return this.activeName;
+  }
+
+  private mergeWeights(layer: AdapterLayer, options: MergeOptions, module: string): number[] {
+    const n = layer.shape.numHeads;
+    if (options.component !== undefined) {
+      if (!Number.isInteger(options.component) || options.component < 0 || options.component >= n) {
+        throw new Error(`merge: component = ${options.component} is out of range [0, ${n})`);
+      }
+      return Array.from({ length: n }, (_, i) => (i === options.component ? 1 : 0));
+    }
+    if (options.weights) return options.weights;
+    if (n === 1) return [1];
+    if (layer.router?.strategy.name === 'uniform') return new Array(n).fill(1 / n);
+    throw new Error(`merge: ${module} has ${n} routed heads; pass weights (ω, ${n} entries) or a component`);
+  }
+}
+
+/**
+ * Inject an adapter into every linear of `model` that `config.target_modules` selects, and make it
+ * the active adapter. Returns the model's AdapterModel (shared by all adapters of that model).
+ */
+export function injectAdapters(
+  model: AdaptableModel,
+  config: AdapterConfigInput | AdapterConfig,
+  name = 'default',
+  options: InjectOptions = {},
+): AdapterModel {
+  return AdapterModel.of(model).add(name, config, options);
+}

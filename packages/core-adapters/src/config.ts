@@ -1,0 +1,106 @@
+/**
+ * The adapter configuration: one zod schema for every method, with PEFT's field names where PEFT
+ * has the concept (`r`, `lora_alpha`, `lora_dropout`, `target_modules`, `rank_pattern`, …).
+ */
+import { z } from 'zod';
+
+const patternSchema = z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]);
+
+/** Auxiliary router losses (coefficients; 0 = off, the default). */
+export const routerAuxSchema = z
+  .object({
+    load_balance: z.number().min(0).default(0).describe('Switch/Mixtral load-balance loss coefficient'),
+    importance: z.number().min(0).default(0).describe('LoRAMoE importance cv² coefficient'),
+    z_loss: z.number().min(0).default(0).describe('router z-loss coefficient'),
+  })
+  .strict();
+
+export const adapterConfigSchema = z
+  .object({
+    method: z
+      .string()
+      .default('lora')
+      .describe('adapter method: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra'),
+    r: z.number().int().positive().default(8).describe('rank r of every A/B pair'),
+    lora_alpha: z.number().positive().default(16).describe('α: the update is scaled by α/r'),
+    lora_dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe('dropout on the adapter input x (training only)'),
+    use_rslora: z.boolean().default(false).describe('scale by α/√r instead of α/r (rank-stabilised LoRA)'),
+    target_modules: patternSchema.describe(
+      'PEFT semantics: a list matches exact names or dotted suffixes, a string is a full-match regex, ' +
+        '"all-linear" is every linear but the output head',
+    ),
+    exclude_modules: patternSchema
+      .nullable()
+      .default(null)
+      .describe('modules to skip, same semantics as target_modules'),
+    rank_pattern: z
+      .record(z.string(), z.number().int().positive())
+      .default({})
+      .describe('per-module rank: key is a regex matched against the end of the module name'),
+    alpha_pattern: z
+      .record(z.string(), z.number().positive())
+      .default({})
+      .describe('per-module α, like rank_pattern'),
+    base_model_name_or_path: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('the base model, written to the file'),
+    init_seed: z.number().int().min(0).default(0).describe('seed of the Kaiming-uniform initialisation'),
+    num_heads: z
+      .number()
+      .int()
+      .positive()
+      .default(4)
+      .describe('N: B heads (hydra), LoRA pairs (lora-moe), A heads (inverted-hydra), components (split)'),
+    router: z.string().default('dense').describe('routing strategy name in @hydralora/router'),
+    router_top_k: z.number().int().positive().nullable().default(null).describe('k of the top-k router'),
+    router_input: z
+      .enum(['x', 'lora_a'])
+      .default('x')
+      .describe('gate input: raw x (official code, W_g: N×in) or A·x (the paper text, W_g: N×r)'),
+    split_router: z
+      .boolean()
+      .default(false)
+      .describe(
+        'split: learn a sample-level router (cross-entropy to the given component ids, returned by auxLoss) ' +
+          'that picks the component at inference when none is given',
+      ),
+    router_aux: routerAuxSchema.default({ load_balance: 0, importance: 0, z_loss: 0 }),
+    head_init_scale: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('hydra-diverse: B heads ~ U(±scale/√(N·r)), centred so that Σᵢ Bᵢ = 0'),
+  })
+  .strict();
+
+/** A validated adapter configuration (every default filled in). */
+export type AdapterConfig = z.output<typeof adapterConfigSchema>;
+/** What users write: every field but `target_modules` is optional. */
+export type AdapterConfigInput = z.input<typeof adapterConfigSchema>;
+
+/** Validate a config; errors name the source, the field and the value. */
+export function parseAdapterConfig(input: unknown, source = 'adapter config'): AdapterConfig {
+  const result = adapterConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const field = issue.path.join('.') || '(root)';
+    let value: unknown = input;
+    for (const key of issue.path)
+      value = (value as Record<PropertyKey, unknown> | undefined)?.[key as string];
+    const keys = 'keys' in issue ? ` ${JSON.stringify(issue.keys)}` : '';
+    return `field '${field}'${keys} = ${JSON.stringify(value)}: ${issue.message}`;
+  });
+  throw new Error(`${source}: invalid adapter config: ${issues.join('; ')}`);
+}
+
+/** The scaling s of the update: α/r, or α/√r with rsLoRA. */
+export function loraScaling(alpha: number, r: number, useRslora: boolean): number {
+  return useRslora ? alpha / Math.sqrt(r) : alpha / r;
+}

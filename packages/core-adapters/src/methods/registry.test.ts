@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { hydraMethod } from './hydra/index.js';
+import { createMethodRegistry } from './registry.js';
+
+describe('method registry', () => {
+  it('holds the built-ins, finds them by peft_type, and throws on duplicates and unknowns', () => {
+    const registry = createMethodRegistry();
+    expect(registry.names()).toEqual([
+      'lora',
+      'split',
+      'hydra',
+      'hydra-diverse',
+      'lora-moe',
+      'inverted-hydra',
+    ]);
+    expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
+    expect(() => registry.register(hydraMethod)).toThrow(/'hydra' is already registered/);
+    expect(() => registry.register({ ...hydraMethod, name: 'other' })).toThrow(
+      /peft_type 'HYDRALORA' is already used/,
+    );
+    expect(() => registry.get('dora', 'cfg.json')).toThrow(
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra`,
+    );
+  });
+});

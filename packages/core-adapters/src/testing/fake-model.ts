@@ -1,0 +1,75 @@
+/** A tiny model of named linears implementing the adapter contract (tests and benchmarks only). */
+import { linear } from '@hydralora/gpu-backend';
+import * as tf from '@tensorflow/tfjs-core';
+import type { AdaptableModel, ForwardContext, Linear, LinearAdapter } from '../model-types.js';
+
+export class FakeLinear implements Linear {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | undefined;
+  adapter: LinearAdapter | null = null;
+
+  constructor(
+    readonly name: string,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    seed: number,
+    withBias = true,
+  ) {
+    const bound = 1 / Math.sqrt(inFeatures);
+    const w = tf.randomUniform([inFeatures, outFeatures], -bound, bound, 'float32', seed);
+    this.weight = tf.variable(w, false);
+    w.dispose();
+    const b = withBias ? tf.randomUniform([outFeatures], -bound, bound, 'float32', seed + 1) : undefined;
+    this.bias = b ? tf.variable(b, false) : undefined;
+    b?.dispose();
+  }
+
+  setAdapter(adapter: LinearAdapter | null): void {
+    this.adapter = adapter;
+  }
+
+  apply(x: tf.Tensor, ctx: ForwardContext = {}): tf.Tensor {
+    const base = linear(x, this.weight, this.bias);
+    return this.adapter ? this.adapter.forward(x, base, ctx) : base;
+  }
+
+  dispose(): void {
+    this.weight.dispose();
+    this.bias?.dispose();
+  }
+}
+
+/**
+ * y = lm_head(down_proj(tanh(up_proj(q_proj(x))))) with Hugging Face-like names, for inputs
+ * [batch, seq, dim].
+ */
+export class FakeMlpModel implements AdaptableModel {
+  readonly linears: FakeLinear[];
+
+  constructor(
+    readonly dim = 6,
+    readonly hidden = 10,
+    readonly vocab = 5,
+    seed = 11,
+  ) {
+    this.linears = [
+      new FakeLinear('model.layers.0.self_attn.q_proj', dim, dim, seed),
+      new FakeLinear('model.layers.0.mlp.up_proj', dim, hidden, seed + 10),
+      new FakeLinear('model.layers.0.mlp.down_proj', hidden, dim, seed + 20, false),
+      new FakeLinear('lm_head', dim, vocab, seed + 30, false),
+    ];
+  }
+
+  namedLinears(): Map<string, Linear> {
+    return new Map(this.linears.map((l) => [l.name, l]));
+  }
+
+  forward(x: tf.Tensor, ctx: ForwardContext = {}): tf.Tensor {
+    const [q, up, down, head] = this.linears as [FakeLinear, FakeLinear, FakeLinear, FakeLinear];
+    return head.apply(down.apply(tf.tanh(up.apply(q.apply(x, ctx), ctx)), ctx), ctx);
+  }
+
+  dispose(): void {
+    for (const l of this.linears) l.dispose();
+  }
+}

@@ -1,0 +1,62 @@
+/** Test helpers shared by the adapter tests and the conformance suite. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { AdapterModel } from '../adapter-model.js';
+
+/** Deterministic pseudo-random values in [-scale, scale) (mulberry32). */
+export function randomValues(count: number, seed: number, scale = 1): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+export function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
+  return tf.tensor(
+    randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      scale,
+    ),
+    shape,
+    'float32',
+  );
+}
+
+/** Give every B (and gate) of an adapter non-zero values, so that outputs depend on all of them. */
+export function perturbAdapter(handle: AdapterModel, seed = 5, scale = 0.3): void {
+  let s = seed;
+  for (const layer of handle.layers().values()) {
+    for (const v of [layer.bCat, ...(layer.router?.gate ? [layer.router.gate] : [])]) {
+      tf.tidy(() => v.assign(randomTensor(v.shape, s++, scale)));
+    }
+  }
+}
+
+/** Largest absolute difference between two tensors. */
+export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const [x, y] = [await a.data(), await b.data()];
+  if (x.length !== y.length) throw new Error(`maxAbsDiff: sizes ${x.length} and ${y.length} differ`);
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs((x[i] ?? 0) - (y[i] ?? 0)));
+  return m;
+}
+
+/** Evaluate f inside tidy and return its values on the host. */
+export function hostValues(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  const v = Float32Array.from(t.dataSync());
+  t.dispose();
+  return v;
+}
+
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  return m;
+}

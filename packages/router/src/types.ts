@@ -1,0 +1,45 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** What a model passes down to every adapted linear layer on one forward pass. */
+export interface ForwardContext {
+  /** One intrinsic-component id per sample (from clustering or given labels). */
+  componentIds?: Int32Array;
+  /** [batch, seq], 1 = real token, 0 = padding. */
+  attentionMask?: tf.Tensor2D;
+  /** Training pass: dropout and auxiliary losses apply only when true. */
+  training?: boolean;
+}
+
+/** What a strategy receives to compute mixing weights for `rows` rows (tokens or samples). */
+export interface RouteArgs {
+  /** Gate output W_g·features, [rows, N]; null for strategies that use no gate. */
+  logits: tf.Tensor2D | null;
+  /** Number of heads N. */
+  numHeads: number;
+  /** Number of rows (tokens for token-level strategies, samples for sample-level ones). */
+  rows: number;
+  /** k of top-k routing (ignored by other strategies). */
+  topK: number;
+  /** One component id per row, for sample-level strategies that need it. */
+  componentIds?: Int32Array;
+}
+
+/**
+ * A routing strategy: turns gate logits (or a given component) into mixing weights ω [rows, N]
+ * whose rows sum to 1. Strategies are stateless objects kept in a {@link RouterRegistry}.
+ */
+export interface RouterStrategy {
+  /** Registry key, e.g. `dense`. */
+  readonly name: string;
+  /** One line for docs and `--help`. */
+  readonly description: string;
+  /** Whether the strategy reads a trainable gate W_g (otherwise no gate is created). */
+  readonly usesGate: boolean;
+  /**
+   * `token`: one ω per token. `sample`: one ω per sample, from the mask-aware mean of the
+   * features over the sequence (or from the sample's component id), broadcast to its tokens.
+   */
+  readonly granularity: 'token' | 'sample';
+  /** ω [rows, N]. Called inside the caller's tidy scope. */
+  weights(args: RouteArgs): tf.Tensor2D;
+}
