@@ -2,6 +2,7 @@
  * Glue between the packages: a model directory (+ optional adapter directory) loaded as a
  * `Pretrained`, and that model seen through eval-suites' `EvalModel` interface.
  */
+import { loadAdapter } from '@hydralora/core-adapters';
 import type { EvalModel } from '@hydralora/eval-suites';
 import {
   generate,
@@ -12,23 +13,12 @@ import {
   truncateAtStop,
 } from '@hydralora/models';
 
-/** Attaches an adapter directory to a loaded model (wired to core-adapters). */
-export type AttachAdapter = (model: LlamaForCausalLM, dir: string) => Promise<void>;
-
-let attachAdapter: AttachAdapter | undefined;
-
-/** Installed by the adapter wiring (see adapters.ts). */
-export function setAdapterLoader(loader: AttachAdapter): void {
-  attachAdapter = loader;
-}
-
 export async function loadModel(modelDir: string, adapterDir?: string): Promise<Pretrained> {
   return loadPretrained(modelDir, {
     ...(adapterDir
       ? {
           applyAdapter: async (model: LlamaForCausalLM) => {
-            if (!attachAdapter) throw new Error('adapter loading is not available in this build');
-            await attachAdapter(model, adapterDir);
+            await loadAdapter(model, adapterDir);
           },
         }
       : {}),

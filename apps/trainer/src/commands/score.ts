@@ -3,6 +3,8 @@
  * of a text given the tokens before it. JSON: {"tokens": [ids], "logprobs": [log p(token_i |
  * tokens_<i) for i ≥ 1]}. The logic lives in @hydralora/models (`loadPretrained`, `scoreText`).
  */
+
+import { loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import { type LlamaForCausalLM, loadPretrained, scoreText } from '@hydralora/models';
 import type { Command } from 'commander';
@@ -44,8 +46,17 @@ export function register(program: Command): void {
     .requiredOption('--model <dir>', 'Hugging Face-layout model directory')
     .requiredOption('--text <text>', 'text to score (at least two tokens)')
     .option('--json', 'print {"tokens": [...], "logprobs": [...]} (natural log, for tokens 1..n-1)')
-    // --adapter <dir>: added with the adapters issue; it passes applyAdapter to runScore.
-    .action(async (flags: ScoreFlags) => {
-      console.log(await runScore(flags));
+    .option(
+      '--adapter <dir>',
+      'adapter directory (adapter_config.json + adapter_model.safetensors, PEFT layout)',
+    )
+    .action(async (flags: ScoreFlags & { adapter?: string }) => {
+      const adapter = flags.adapter;
+      console.log(
+        await runScore(
+          flags,
+          adapter ? (model) => loadAdapter(model, adapter).then(() => undefined) : undefined,
+        ),
+      );
     });
 }

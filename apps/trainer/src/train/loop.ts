@@ -127,7 +127,8 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
         aux.dispose();
       }
       value.dispose();
-      if (!summed) summed = new Map(names.map((n) => [n, grads[tfName.get(n)!] ?? tf.zerosLike(params.get(n)!)]));
+      if (!summed)
+        summed = new Map(names.map((n) => [n, grads[tfName.get(n)!] ?? tf.zerosLike(params.get(n)!)]));
       else {
         for (const n of names) {
           const g = grads[tfName.get(n)!];

@@ -62,13 +62,22 @@ export function chunkDocuments(docs: number[][], eos: number, seq: number): Toke
 }
 
 /** Mean next-token loss (nats) over `examples`, in batches, without gradients. */
-export function evaluateLoss(model: LlamaForCausalLM, examples: TokenizedExample[], batchSize: number): { loss: number; tokens: number } {
+export function evaluateLoss(
+  model: LlamaForCausalLM,
+  examples: TokenizedExample[],
+  batchSize: number,
+): { loss: number; tokens: number } {
   let total = 0;
   let tokens = 0;
   for (let i = 0; i < examples.length; i += batchSize) {
     const batch = examples.slice(i, i + batchSize);
     const n = batch.reduce((s, e) => s + e.inputIds.length - 1, 0);
-    const loss = tf.tidy(() => model.loss(batch.map((e) => e.inputIds), batch.map((e) => e.labels)));
+    const loss = tf.tidy(() =>
+      model.loss(
+        batch.map((e) => e.inputIds),
+        batch.map((e) => e.labels),
+      ),
+    );
     total += loss.dataSync()[0]! * n;
     tokens += n;
     loss.dispose();
@@ -87,12 +96,15 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   writeTokenizer(options.out, bpe);
   const tokenizer = loadTokenizer(options.out);
   const eos = tokenizer.eosTokenId;
-  if (eos === undefined) throw new Error(`${options.out}/tokenizer_config.json: the trained tokenizer has no eos_token`);
+  if (eos === undefined)
+    throw new Error(`${options.out}/tokenizer_config.json: the trained tokenizer has no eos_token`);
   const encode = (docs: string[]) => docs.map((d) => tokenizer.encode(d, { addSpecialTokens: false }));
   const train = chunkDocuments(encode(corpus.train), eos, options.seqLength);
   const heldOut = chunkDocuments(encode(corpus.heldOut), eos, options.seqLength);
   const trainTokens = train.length * options.seqLength;
-  info(`tokenizer: ${bpe.vocab.length} tokens; ${trainTokens} training tokens in ${train.length} windows of ${options.seqLength}`);
+  info(
+    `tokenizer: ${bpe.vocab.length} tokens; ${trainTokens} training tokens in ${train.length} windows of ${options.seqLength}`,
+  );
 
   const model = createModel(
     {
@@ -135,7 +147,14 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     stream,
     outDir: path.join(options.out, 'training'),
     resume: options.resume ?? false,
-    fingerprint: { kind: 'pretrain', seed: options.seed, vocabSize: options.vocabSize, hiddenSize: options.hiddenSize, layers: options.layers, seqLength: options.seqLength },
+    fingerprint: {
+      kind: 'pretrain',
+      seed: options.seed,
+      vocabSize: options.vocabSize,
+      hiddenSize: options.hiddenSize,
+      layers: options.layers,
+      seqLength: options.seqLength,
+    },
     ...(options.stopAfterStep !== undefined ? { stopAfterStep: options.stopAfterStep } : {}),
     ...(options.onStep ? { onStep: options.onStep } : {}),
   });
@@ -156,7 +175,9 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const record = {
     command: options.command ?? null,
     seed: options.seed,
-    options: Object.fromEntries(Object.entries(options).filter(([k, v]) => typeof v !== 'function' && k !== 'command')),
+    options: Object.fromEntries(
+      Object.entries(options).filter(([k, v]) => typeof v !== 'function' && k !== 'command'),
+    ),
     parameters,
     trainTokens,
     tokensSeen: run.tokens,

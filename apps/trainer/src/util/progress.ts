@@ -19,7 +19,9 @@ export function createProgress(total: number, quiet = false, label = 'train'): P
         const pct = Math.floor((100 * step) / total);
         if (pct >= last + 5 || step === total) {
           last = pct;
-          process.stderr.write(`${label} ${step}/${total} loss ${v.loss?.toFixed(4) ?? '-'} ${Math.round(v.tps ?? 0)} tok/s\n`);
+          process.stderr.write(
+            `${label} ${step}/${total} loss ${v.loss?.toFixed(4) ?? '-'} ${Math.round(v.tps ?? 0)} tok/s\n`,
+          );
         }
       },
       log: (m) => process.stderr.write(`${m}\n`),
@@ -27,7 +29,11 @@ export function createProgress(total: number, quiet = false, label = 'train'): P
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+    {
+      format: `${label} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { loss: '-', tps: '-' });
