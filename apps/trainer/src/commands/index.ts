@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadModel, toEvalModel } from '../model-io.js';
 import { register as cluster } from './cluster.js';
+import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as registerEval } from './eval.js';
 import { register as generate } from './generate.js';
@@ -14,5 +15,5 @@ const evaluate = (program: Command) =>
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
-  for (const register of [doctor, generate, score, cluster, evaluate, pretrain]) register(program);
+  for (const register of [demo, doctor, generate, score, cluster, evaluate, pretrain]) register(program);
 }

@@ -1,0 +1,70 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend } from '@hydralora/gpu-backend';
+import { generateRandomCheckpoint } from '@hydralora/models';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from './demo.js';
+import { buildInstructionCorpus, trainBpe, writeTokenizer } from './embedded/index.js';
+
+let modelDir: string;
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  modelDir = mkdtempSync(path.join(os.tmpdir(), 'demo-model-'));
+  const c = buildInstructionCorpus({ seed: 0, perComponentTrain: 40, perComponentTest: 10 });
+  const bpe = trainBpe(
+    c.train.map((e) => `${e.instruction} ${e.input} ${e.output}`),
+    { vocabSize: 400 },
+  );
+  writeTokenizer(modelDir, bpe);
+  generateRandomCheckpoint(
+    {
+      vocab_size: bpe.vocab.length,
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      tie_word_embeddings: true,
+      bos_token_id: 1,
+      eos_token_id: 2,
+      pad_token_id: 3,
+    },
+    modelDir,
+    { seed: 1, tokenizer: false, std: 0.3 },
+  );
+});
+
+describe('demo', () => {
+  it('clusters, trains HydraLoRA and an equal-size LoRA, evaluates every component and writes the report', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'demo-out-'));
+    const r = await runDemo({
+      out,
+      model: modelDir,
+      seed: 0,
+      perComponentTrain: 40,
+      perComponentTest: 10,
+      steps: 4,
+      r: 4,
+      microBatchSize: 8,
+      lr: 1e-2,
+      kMax: 6,
+    });
+    expect(r.components).toHaveLength(5);
+    expect(r.clustering.sse).toHaveLength(6);
+    expect(r.clustering.nmi).toBeGreaterThan(0.5);
+    expect(r.rows.map((x) => x.method)).toEqual(['base', 'lora', 'hydra']);
+    // Equal trainable parameters (within one LoRA rank's worth).
+    const [_, lora, hydra] = r.rows;
+    expect(Math.abs(lora!.trainable - hydra!.trainable)).toBeLessThan(hydra!.trainable / 4);
+    for (const row of r.rows) expect(Object.keys(row.perComponent)).toEqual(r.components);
+    expect(r.table.split('\n')).toHaveLength(5);
+    const html = readFileSync(r.reportFile, 'utf8');
+    for (const title of ['Choosing N', 'Training loss', 'Router usage', 'Accuracy by component'])
+      expect(html).toContain(title);
+    expect(existsSync(path.join(out, 'hydra', 'adapter', 'adapter_model.safetensors'))).toBe(true);
+    const results = JSON.parse(readFileSync(r.resultsFile, 'utf8'));
+    expect(results.predictions.hydra).toHaveLength(50);
+  });
+});

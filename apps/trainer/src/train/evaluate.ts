@@ -1,0 +1,84 @@
+/**
+ * Exact-match evaluation of a (possibly adapted) model on held-out instruction examples: greedy
+ * generation of a short answer for each prompt (formatted exactly as in training), cut at the
+ * first newline, scored per component. Routing telemetry is collected on the way when asked.
+ */
+import type { AdapterModel } from '@hydralora/core-adapters';
+import { generate, type Pretrained } from '@hydralora/models';
+import { type ExactMatchReport, type InstructionExample, scoreExactMatch } from '../embedded/index.js';
+import { formatAlpacaPrompt } from './data.js';
+import { textTokenizer } from './finetune.js';
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  maxNewTokens?: number;
+  /** Per-example component id handed to the adapters (Split routing, telemetry); -1 = none. */
+  componentIds?: Int32Array;
+  onBatch?: (done: number, total: number) => void;
+}
+
+export interface EvaluateResult {
+  predictions: string[];
+  report: ExactMatchReport;
+  seconds: number;
+}
+
+export async function evaluateExamples(
+  pretrained: Pretrained,
+  examples: readonly InstructionExample[],
+  options: EvaluateOptions = {},
+): Promise<EvaluateResult> {
+  const t0 = performance.now();
+  const tok = textTokenizer(pretrained);
+  const batchSize = options.batchSize ?? 32;
+  const predictions: string[] = [];
+  for (let i = 0; i < examples.length; i += batchSize) {
+    const batch = examples.slice(i, i + batchSize);
+    const prompts = batch.map((e) => [
+      ...(tok.bosId !== undefined ? [tok.bosId] : []),
+      ...tok.encode(formatAlpacaPrompt(e.instruction, e.input)),
+    ]);
+    const ids = options.componentIds?.slice(i, i + batch.length);
+    const result = await generate(pretrained.model, prompts, {
+      maxNewTokens: options.maxNewTokens ?? 8,
+      greedy: true,
+      eosTokenId: tok.eosId,
+      padTokenId: tok.padId,
+      stopStrings: ['\n'],
+      decode: (t) => tok.decode([...t]),
+      ...(ids && ids.some((c) => c >= 0) ? { componentIds: Array.from(ids) } : {}),
+    });
+    for (const t of result.tokens) predictions.push(tok.decode(t).split('\n')[0]!.trim());
+    options.onBatch?.(Math.min(i + batchSize, examples.length), examples.length);
+  }
+  return {
+    predictions,
+    report: scoreExactMatch(predictions, examples),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Router usage per known component, averaged over the adapted layers: rows = components, cols = heads. */
+export function routerUsage(
+  adapter: AdapterModel,
+  components: readonly string[],
+): { rows: string[]; values: number[][]; entropy: number } | undefined {
+  const snapshots = Object.values(adapter.telemetry());
+  if (snapshots.length === 0) return undefined;
+  const heads = snapshots[0]!.meanWeight.length;
+  const values = components.map((_, c) => {
+    const acc = new Array<number>(heads).fill(0);
+    let n = 0;
+    for (const s of snapshots) {
+      const u = s.usageByComponent[c];
+      if (!u) continue;
+      u.forEach((w, h) => {
+        acc[h]! += w;
+      });
+      n++;
+    }
+    return acc.map((v) => (n ? v / n : Number.NaN));
+  });
+  const entropy = snapshots.reduce((s, x) => s + x.entropy, 0) / snapshots.length;
+  return { rows: [...components], values, entropy };
+}
