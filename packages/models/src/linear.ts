@@ -25,6 +25,8 @@ export interface ForwardContext {
   componentIds?: Int32Array;
   /** True during a training forward pass (adapters apply dropout only then). */
   training?: boolean;
+  /** Seed of this pass's dropout masks (adapters derive per-layer seeds from it). */
+  dropoutSeed?: number;
 }
 
 /** What an adapter implements to wrap a `Linear`. */

@@ -25,6 +25,8 @@ export interface ForwardInputs {
   componentIds?: Int32Array | number[];
   /** Training mode, handed to adapters through `ForwardContext` (e.g. to apply dropout). */
   training?: boolean;
+  /** Seed of the adapters' dropout masks for this pass (reproducible training and resume). */
+  dropoutSeed?: number;
   /** Cache of past keys/values; extended in place by this call. */
   kvCache?: KVCache;
   /** Compute logits only for the last position of each sequence (default false). */
@@ -195,6 +197,7 @@ export class LlamaForCausalLM {
         attentionMask: tf.tensor2d(masks.tokenMask, [batch, seq]),
         ...(componentIds ? { componentIds } : {}),
         ...(inputs.training ? { training: true } : {}),
+        ...(inputs.dropoutSeed !== undefined ? { dropoutSeed: inputs.dropoutSeed } : {}),
       };
       const { cos, sin } = rotaryTables(masks.positions, batch, seq, this.invFreq);
       const bias = tf.tensor(masks.bias, [batch, 1, 1, seq, past + seq]);

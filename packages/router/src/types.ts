@@ -8,6 +8,11 @@ export interface ForwardContext {
   attentionMask?: tf.Tensor2D;
   /** Training pass: dropout and auxiliary losses apply only when true. */
   training?: boolean;
+  /**
+   * Seed of this pass's dropout masks (each layer derives its own from it). With it, a training
+   * step's masks depend only on (seed, step), so a resumed run repeats them exactly.
+   */
+  dropoutSeed?: number;
 }
 
 /** What a strategy receives to compute mixing weights for `rows` rows (tokens or samples). */

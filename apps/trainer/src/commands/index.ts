@@ -7,6 +7,7 @@ import { register as registerEval } from './eval.js';
 import { register as generate } from './generate.js';
 import { register as pretrain } from './pretrain.js';
 import { register as score } from './score.js';
+import { register as train } from './train.js';
 
 const evaluate = (program: Command) =>
   registerEval(program, {
@@ -15,5 +16,6 @@ const evaluate = (program: Command) =>
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
-  for (const register of [demo, doctor, generate, score, cluster, evaluate, pretrain]) register(program);
+  for (const register of [demo, train, doctor, generate, score, cluster, evaluate, pretrain])
+    register(program);
 }

@@ -177,12 +177,14 @@ export async function finetune(config: TrainConfig, hooks: FinetuneHooks = {}): 
       model: path.resolve(config.model),
       seed: config.seed,
     },
-    lossFn: (batch) => {
+    lossFn: (batch, position) => {
       const ids = Int32Array.from(batch.componentIds, (c) => (c < 0 ? -1 : c));
       const loss = model.loss(batch.inputIds, batch.labels, {
         attentionMask: batch.attentionMask,
         ...(ids.some((c) => c >= 0) ? { componentIds: ids } : {}),
         training: true,
+        // Dropout masks depend only on (seed, step, micro-batch): a resumed run repeats them.
+        dropoutSeed: (Math.abs(config.seed) * 1_000_003 + position.step * 101 + position.micro) % 2147483647,
       });
       const aux = adapter.auxLoss();
       return aux ? { loss: tf.add(loss, aux) as tf.Scalar, aux } : { loss };

@@ -38,7 +38,7 @@ export interface LoopOptions {
   config: LoopConfig;
   params: Map<string, tf.Variable>;
   /** Mean loss over the batch's target tokens (plus any auxiliary loss); called inside tf.variableGrads. */
-  lossFn: (batch: Batch) => { loss: tf.Scalar; aux?: tf.Scalar };
+  lossFn: (batch: Batch, position: { step: number; micro: number }) => { loss: tf.Scalar; aux?: tf.Scalar };
   stream: BatchStream;
   outDir: string;
   resume?: boolean;
@@ -113,11 +113,11 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
     let summed: Map<string, tf.Tensor> | undefined;
     let lossSum = 0;
     let auxSum = 0;
-    for (const batch of batches) {
+    for (const [micro, batch] of batches.entries()) {
       const weight = stepTokens > 0 ? batch.targetTokens / stepTokens : 1 / batches.length;
       let aux: tf.Scalar | undefined;
       const { value, grads } = tf.variableGrads(() => {
-        const out = lossFn(batch);
+        const out = lossFn(batch, { step, micro });
         aux = out.aux ? tf.keep(out.aux) : undefined;
         return tf.mul(out.loss, weight) as tf.Scalar;
       }, varList);

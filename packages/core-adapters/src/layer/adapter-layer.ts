@@ -62,6 +62,8 @@ export class AdapterLayer implements LinearAdapter {
    */
   readonly componentGate: Router | null;
   private pendingAux: tf.Scalar[] = [];
+  /** Per-layer offset for dropout seeds (a hash of adapter and module name). */
+  private readonly seedBase: number;
 
   constructor(options: AdapterLayerOptions) {
     const { linear: base, config, shape, r, alpha } = options;
@@ -76,6 +78,7 @@ export class AdapterLayer implements LinearAdapter {
     this.routerInput = config.router_input;
     const prefix = `${options.adapterName}.${base.name}`;
     const seed = hashSeed(prefix, config.init_seed);
+    this.seedBase = seed;
     const aInit = kaimingUniform([this.inFeatures, shape.numA * r], this.inFeatures, seed + 1);
     this.aCat = tf.variable(aInit, true);
     aInit.dispose();
@@ -139,7 +142,12 @@ export class AdapterLayer implements LinearAdapter {
     const r = this.r;
     const x2 = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
     const rows = x2.shape[0];
-    const xd = ctx.training && this.dropout > 0 ? (tf.dropout(x2, this.dropout) as tf.Tensor2D) : x2;
+    const dropoutSeed =
+      ctx.dropoutSeed === undefined ? undefined : (ctx.dropoutSeed * 7919 + this.seedBase) % 2147483647;
+    const xd =
+      ctx.training && this.dropout > 0
+        ? (tf.dropout(x2, this.dropout, undefined, dropoutSeed) as tf.Tensor2D)
+        : x2;
     const gate = this.router?.gate;
     // With no dropout active, A and the gate read the same x: one product x·[A | W_g] instead of
     // two (one transpose of x in the backward pass instead of two).

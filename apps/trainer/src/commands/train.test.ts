@@ -1,0 +1,129 @@
+/**
+ * `hydralora train` end to end through the built CLI: a run killed with SIGKILL mid-training and
+ * resumed with --resume continues from its last checkpoint onto the same loss curve as a run that
+ * was never interrupted.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateRandomCheckpoint } from '@hydralora/models';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { trainBpe, writeTokenizer } from '../embedded/index.js';
+
+const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
+let modelDir: string;
+let dataFile: string;
+
+beforeAll(() => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'train-cli-'));
+  modelDir = path.join(root, 'model');
+  const records = Array.from({ length: 64 }, (_, i) => ({
+    instruction: i % 2 ? 'Add the numbers.' : 'Name a colour.',
+    input: `${i} and ${i + 2}`,
+    output: i % 2 ? String(2 * i + 2) : ['red', 'blue'][i % 4 === 0 ? 0 : 1],
+  }));
+  const bpe = trainBpe(
+    records.map((r) => `${r.instruction} ${r.input} ${r.output}`),
+    { vocabSize: 300, minFrequency: 1 },
+  );
+  writeTokenizer(modelDir, bpe);
+  generateRandomCheckpoint(
+    {
+      vocab_size: bpe.vocab.length,
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      tie_word_embeddings: true,
+      bos_token_id: 1,
+      eos_token_id: 2,
+      pad_token_id: 3,
+    },
+    modelDir,
+    { seed: 2, tokenizer: false, std: 0.3 },
+  );
+  dataFile = path.join(root, 'train.jsonl');
+  writeFileSync(dataFile, records.map((r) => JSON.stringify(r)).join('\n'));
+});
+
+const args = (out: string) => [
+  'train',
+  '--model',
+  modelDir,
+  '--data',
+  dataFile,
+  '--method',
+  'hydra',
+  '--heads',
+  '2',
+  '--r',
+  '4',
+  '--steps',
+  '40',
+  '--micro-batch-size',
+  '4',
+  '--lr',
+  '0.01',
+  '--checkpoint-every',
+  '5',
+  '--seed',
+  '1',
+  '--out',
+  out,
+];
+const losses = (out: string) =>
+  readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.event === 'step')
+    .map((r) => [r.step, r.loss] as [number, number]);
+
+describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
+  it('resumes after kill -9 onto the uninterrupted loss curve', async () => {
+    const straight = mkdtempSync(path.join(os.tmpdir(), 'train-straight-'));
+    const s = spawnSync(process.execPath, [cli, ...args(straight), '--json'], { encoding: 'utf8' });
+    expect(s.status, s.stderr).toBe(0);
+    const reference = losses(straight);
+    expect(reference.map((x) => x[0])).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+
+    const out = mkdtempSync(path.join(os.tmpdir(), 'train-killed-'));
+    const child = spawn(process.execPath, [cli, ...args(out), '--json'], { stdio: 'ignore' });
+    // Kill it once it has passed its second checkpoint.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (existsSync(path.join(out, 'metrics.jsonl')) && losses(out).length >= 12) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 20);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('the run finished before it could be killed'));
+      });
+    });
+    await new Promise((r) => child.on('close', r));
+    const killedAt = losses(out).length;
+    expect(killedAt).toBeLessThan(40);
+
+    const resumed = spawnSync(process.execPath, [cli, ...args(out), '--resume', '--json'], {
+      encoding: 'utf8',
+    });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const curve = losses(out);
+    expect(curve.map((x) => x[0])).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    curve.forEach(([, loss], i) => expect(loss).toBeCloseTo(reference[i]![1], 4));
+  });
+
+  it('rejects an unknown config key by name', () => {
+    const cfg = path.join(mkdtempSync(path.join(os.tmpdir(), 'train-cfg-')), 'c.yaml');
+    writeFileSync(cfg, `model: ${modelDir}\ndata: ${dataFile}\nlearning_rate: 0.1\n`);
+    const r = spawnSync(process.execPath, [cli, 'train', '--config', cfg], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/c\.yaml: unknown key 'learning_rate'/);
+  });
+});
