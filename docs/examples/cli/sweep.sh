@@ -1,0 +1,2 @@
+# Score against K (the paper's Figure 5): train and evaluate for K = 1..6.
+pnpm hydralora sweep --k 1..6
