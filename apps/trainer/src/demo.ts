@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatEnergyReport } from '@hydralora/gpu-backend';
+import type { EnergyReport } from '@hydralora/gpu-backend';
 import {
   adjustedRandIndex,
   findComponents,
@@ -59,6 +59,13 @@ export interface DemoResult {
   reportFile: string;
   resultsFile: string;
   seconds: number;
+}
+
+/** "CPU 2.9e-6 kWh (estimated) · GPU 0 kWh (estimated) · RAM …" — every estimate labelled. */
+export function compactEnergy(e: EnergyReport): string {
+  const part = (name: string, v: EnergyReport['cpu']) =>
+    `${name} ${v.kWh.toExponential(2)} kWh (${v.source})`;
+  return [part('CPU', e.cpu), part('GPU', e.gpu), part('RAM', e.ram)].join(' · ');
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -236,7 +243,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
             r.trainable,
             r.trainSeconds.toFixed(1),
             r.tokensPerSecond.toFixed(0),
-            r.energy ? formatEnergyReport(r.energy).split('\n').join(' · ') : '',
+            r.energy ? compactEnergy(r.energy) : '',
           ]),
       ),
     },

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import { loadModel, toEvalModel } from '../model-io.js';
+import { register as analyze } from './analyze.js';
 import { register as cluster } from './cluster.js';
 import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as registerEval } from './eval.js';
 import { register as generate } from './generate.js';
 import { register as pretrain } from './pretrain.js';
+import { register as repro } from './repro.js';
 import { register as score } from './score.js';
+import { register as sweep } from './sweep.js';
 import { register as train } from './train.js';
 
 const evaluate = (program: Command) =>
@@ -16,6 +19,18 @@ const evaluate = (program: Command) =>
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
-  for (const register of [demo, train, doctor, generate, score, cluster, evaluate, pretrain])
+  for (const register of [
+    demo,
+    train,
+    repro,
+    sweep,
+    analyze,
+    doctor,
+    generate,
+    score,
+    cluster,
+    evaluate,
+    pretrain,
+  ])
     register(program);
 }

@@ -21,7 +21,7 @@ export const PALETTE = [
 
 const W = 640;
 const H = 360;
-const M = { top: 36, right: 150, bottom: 48, left: 64 };
+const M = { top: 36, right: 210, bottom: 48, left: 64 };
 
 export function escapeXml(s: string): string {
   return s.replace(
@@ -206,7 +206,7 @@ export function barChart(
   series: { name: string; values: number[]; errors?: number[] }[],
   opts: { xLabel: string; yLabel: string; max?: number },
 ): string {
-  const width = Math.max(W, M.left + M.right + categories.length * (series.length * 16 + 24));
+  const width = Math.max(W, M.left + M.right + categories.length * Math.max(96, series.length * 16 + 24));
   const x0 = scaleBand<string>()
     .domain(categories)
     .range([M.left, width - M.right])

@@ -1,0 +1,40 @@
+import { initBackend } from '@hydralora/gpu-backend';
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseKRange, runSweep } from '../sweep.js';
+import { intOption } from '../util/options.js';
+import { commandLine, embeddedOptions, progressHooks, seedCount } from './repro.js';
+
+export function register(program: Command): void {
+  embeddedOptions(
+    program
+      .command('sweep')
+      .description(
+        "the paper's Figure 5 on the embedded default: HydraLoRA with N = K B heads for each K, exact match against K; writes sweep.json, sweep.md and sweep.html",
+      )
+      .option(
+        '--k <range>',
+        'K values: a range 1..6 or a list 2,4,8',
+        (v: string) => {
+          try {
+            return parseKRange(v);
+          } catch (error) {
+            throw new InvalidArgumentError((error as Error).message);
+          }
+        },
+        [1, 2, 3, 4, 5, 6],
+      )
+      .option('--seeds <n>', 'number of seeds (0..n-1)', seedCount('--seeds'), [0])
+      .option('--r <n>', 'rank of A and of each B head', intOption('--r'), 8)
+      .option('--out <dir>', 'output directory', 'runs/sweep'),
+  ).action(async (o) => {
+    await initBackend();
+    const result = await runSweep({ ...o, ks: o.k, commandLine: commandLine(), ...progressHooks(!!o.json) });
+    if (o.json) console.log(JSON.stringify(result, null, 2));
+    else {
+      console.log(`\n${result.table}\n`);
+      console.log(
+        `results: ${result.files.results}\ntable: ${result.files.markdown}\nreport: ${result.files.report}\n(${(result.seconds / 60).toFixed(1)} min)`,
+      );
+    }
+  });
+}

@@ -1,0 +1,85 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend } from '@hydralora/gpu-backend';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeTinyModel } from './__fixtures__/tiny-model.js';
+import { REPRO_METHODS, runRepro, selectMethods } from './repro.js';
+
+let modelDir: string;
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  modelDir = makeTinyModel();
+});
+
+const small = (out: string) => ({
+  out,
+  model: modelDir,
+  perComponentTrain: 12,
+  perComponentTest: 3,
+  steps: 2,
+  microBatchSize: 8,
+  lr: 1e-2,
+  kMax: 5,
+});
+
+describe('repro', () => {
+  it('trains and scores every method, writes results.json, results.md, report.html and the docs copy', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'repro-'));
+    const docs = path.join(out, 'docs', 'results', 'repro.md');
+    const before = tf.memory().numTensors;
+    const r = await runRepro({ ...small(out), seeds: [0], commandLine: 'hydralora repro --seeds 1', docs });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.rows.map((x) => x.id)).toEqual(REPRO_METHODS.map((m) => m.id));
+    // Header, separator and one line per method.
+    expect(r.table.split('\n')).toHaveLength(2 + REPRO_METHODS.length);
+    const byId = new Map(r.rows.map((x) => [x.id, x]));
+    expect(byId.get('split')!.heads).toBe(4);
+    expect(byId.get('hydra')!.heads).toBe(r.elbowK);
+    expect(byId.get('no-moe')!.heads).toBe(1);
+    // LoRA parameter counts grow linearly with r; no MoE = LoRA r=8 plus a 1-way gate per layer.
+    const l8 = byId.get('lora-r8')!.trainable;
+    expect(byId.get('lora-r16')!.trainable).toBe(2 * l8);
+    expect(byId.get('lora-r32')!.trainable).toBe(4 * l8);
+    expect(byId.get('split')!.trainable).toBe(4 * l8);
+    for (const row of r.rows) {
+      expect(Object.keys(row.perComponent)).toEqual(r.components);
+      expect(row.overall.n).toBe(1);
+      expect(row.overall.halfWidth).toBeNull();
+      // Overall = mean of components when every component has the same number of test examples.
+      const mean = r.components.reduce((s, c) => s + row.perComponent[c]!.mean, 0) / r.components.length;
+      expect(row.overall.mean).toBeCloseTo(mean, 10);
+    }
+    const json = JSON.parse(readFileSync(r.files.results, 'utf8'));
+    expect(json.rows).toHaveLength(REPRO_METHODS.length);
+    expect(json.seeds).toEqual([0]);
+    const md = readFileSync(r.files.markdown, 'utf8');
+    expect(md).toContain('`hydralora repro --seeds 1`');
+    expect(md).toContain(`× ${os.cpus().length} cores`);
+    expect(md).toContain('tfjs backend wasm');
+    expect(readFileSync(docs, 'utf8')).toBe(md);
+    const html = readFileSync(r.files.report, 'utf8');
+    expect(html).toContain('Training loss (first seed)');
+    expect(existsSync(path.join(out, 'runs', 'hydra-seed0', 'adapter', 'adapter_model.safetensors'))).toBe(
+      true,
+    );
+  });
+
+  it('computes intervals over seeds', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'repro-seeds-'));
+    const r = await runRepro({ ...small(out), seeds: [0, 1], methods: ['lora-r8'] });
+    const row = r.rows[0]!;
+    expect(row.overall.n).toBe(2);
+    const [a, b] = row.overall.values as [number, number];
+    // t(0.975, 1) = 12.7062: half-width = 12.7062 · |a − b| / 2.
+    expect(row.overall.halfWidth!).toBeCloseTo((12.7062 * Math.abs(a - b)) / 2, 3);
+    expect(row.energyKWh).toBeGreaterThan(0);
+  });
+
+  it('rejects unknown methods naming the flag and value', () => {
+    expect(() => selectMethods(['lora-r8', 'nope'])).toThrow(/--methods: unknown method 'nope'/);
+    expect(() => selectMethods(['hydra', 'hydra'])).toThrow("--methods: method 'hydra' is listed twice");
+    expect(selectMethods(['no-moe', 'base']).map((m) => m.id)).toEqual(['no-moe', 'base']);
+  });
+});

@@ -1,0 +1,323 @@
+/**
+ * `hydralora repro`, the paper's comparison on the embedded default: the base model, LoRA r=8/16/32,
+ * LoRA-Split 4×8, HydraLoRA r=8 with N from the SSE elbow, and the ablations (uniform gate, no MoE,
+ * no shared A), each over several seeds. The corpus and the clustering are fixed (seed 0); the seed
+ * of a run changes the initialisation, the dropout masks and the data order. Every cell is the
+ * mean ± the 95% t-interval over seeds. The results are written whichever way they fall.
+ */
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { findComponents } from '@hydralora/intrinsic-clustering';
+import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic } from './embedded/index.js';
+import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
+import { barChart, lineChart } from './report/svg.js';
+import {
+  type EmbeddedSetup,
+  type EvalScores,
+  evaluateBase,
+  prepareEmbedded,
+  type RunOptions,
+  trainAndEvaluate,
+} from './run-embedded.js';
+import { formatPercentInterval, type MeanInterval, meanInterval } from './stats.js';
+import type { StepLog } from './train/loop.js';
+
+/** One method of the comparison. `heads`: a number, or 'elbow' for the clustering's N. */
+export interface ReproMethod {
+  id: string;
+  label: string;
+  method: string;
+  r: number;
+  heads: number | 'elbow' | 'split4';
+  router?: string;
+  note?: string;
+}
+
+/** The paper's comparison and ablations, in table order (`base` is the untuned model). */
+export const REPRO_METHODS: readonly ReproMethod[] = [
+  { id: 'base', label: 'Base model', method: 'base', r: 0, heads: 1 },
+  { id: 'lora-r8', label: 'LoRA r=8', method: 'lora', r: 8, heads: 1 },
+  { id: 'lora-r16', label: 'LoRA r=16', method: 'lora', r: 16, heads: 1 },
+  { id: 'lora-r32', label: 'LoRA r=32', method: 'lora', r: 32, heads: 1 },
+  {
+    id: 'split',
+    label: 'LoRA-Split 4×8',
+    method: 'split',
+    r: 8,
+    heads: 'split4',
+    note: 'four LoRAs r=8, each trained on one of 4 k-means clusters; test prompts are routed to their nearest cluster centroid',
+  },
+  { id: 'hydra', label: 'HydraLoRA r=8', method: 'hydra', r: 8, heads: 'elbow' },
+  {
+    id: 'uniform-gate',
+    label: 'HydraLoRA, uniform gate',
+    method: 'hydra',
+    r: 8,
+    heads: 'elbow',
+    router: 'uniform',
+  },
+  {
+    id: 'no-moe',
+    label: 'HydraLoRA N=1 (no MoE)',
+    method: 'hydra',
+    r: 8,
+    heads: 1,
+    note: 'HydraLoRA with a single B head: the same function and parameter count as LoRA r=8 (plus a 1-way gate whose weight is always 1)',
+  },
+  {
+    id: 'no-shared-a',
+    label: 'LoRA-MoE (no shared A)',
+    method: 'lora-moe',
+    r: 8,
+    heads: 'elbow',
+    note: 'N independent (A, B) pairs mixed by the same dense router',
+  },
+];
+
+export interface ReproOptions extends RunOptions {
+  /** Seeds of the runs (the corpus and clustering always use seed 0). */
+  seeds: number[];
+  /** Method ids from {@link REPRO_METHODS}; default all. */
+  methods?: string[];
+  /** The command line recorded in results.md. */
+  commandLine?: string;
+  /** Also write the markdown table here (atomically), e.g. docs/results/repro.md. */
+  docs?: string;
+}
+
+export interface ReproRow {
+  id: string;
+  label: string;
+  method: string;
+  r: number;
+  heads: number;
+  note?: string;
+  trainable: number;
+  percent: number;
+  perComponent: Record<string, MeanInterval>;
+  overall: MeanInterval;
+  trainSeconds: MeanInterval;
+  /** Sum over seeds of the energy meter's total kWh. */
+  energyKWh: number;
+  energyEstimated: boolean;
+  /** Loss curve of the first seed. */
+  history: StepLog[];
+}
+
+export interface ReproResult {
+  components: string[];
+  seeds: number[];
+  elbowK: number;
+  rows: ReproRow[];
+  table: string;
+  markdown: string;
+  files: { results: string; markdown: string; report: string; docs?: string };
+  seconds: number;
+}
+
+/** Validate method ids (an error names the flag and the value). */
+export function selectMethods(ids: readonly string[] | undefined): ReproMethod[] {
+  if (!ids) return [...REPRO_METHODS];
+  const known = new Map(REPRO_METHODS.map((m) => [m.id, m]));
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) throw new Error(`--methods: method '${twice}' is listed twice`);
+  return ids.map((id) => {
+    const m = known.get(id);
+    if (!m)
+      throw new Error(
+        `--methods: unknown method '${id}' (expected one of ${REPRO_METHODS.map((x) => x.id).join(', ')})`,
+      );
+    return m;
+  });
+}
+
+/** The machine line of results.md: CPU model and core count, OS, Node and tfjs backend. */
+export function machineDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} cores, ${os.platform()} ${os.release()}, Node ${process.version}, tfjs backend ${tf.getBackend()}`;
+}
+
+export async function runRepro(o: ReproOptions): Promise<ReproResult> {
+  const t0 = performance.now();
+  const info = o.onInfo ?? (() => {});
+  if (o.seeds.length === 0) throw new Error('--seeds: need at least one seed');
+  const methods = selectMethods(o.methods);
+  mkdirSync(o.out, { recursive: true });
+  const setup = prepareEmbedded(o);
+  const { components } = setup;
+  const elbowK = setup.clustering.k;
+  info(`the SSE elbow picks N = ${elbowK}`);
+  const needsSplit = methods.some((m) => m.heads === 'split4');
+  const split4 = needsSplit
+    ? findComponents(setup.trainTexts, { k: 4, kMax: Math.max(4, o.kMax), seed: 0 })
+    : undefined;
+
+  const rows: ReproRow[] = [];
+  for (const m of methods) {
+    const runs: (EvalScores & { history: StepLog[] })[] = [];
+    let heads = 1;
+    if (m.method === 'base') {
+      info('evaluating the base model');
+      runs.push({ ...(await evaluateBase(setup, o.model)), history: [] });
+    } else {
+      heads = m.heads === 'elbow' ? elbowK : m.heads === 'split4' ? 4 : m.heads;
+      const clustering = m.heads === 'split4' ? split4! : setup.clustering;
+      for (const seed of o.seeds) {
+        info(`${m.label}: seed ${seed}`);
+        runs.push(
+          await trainAndEvaluate(setup, o, {
+            label: `${m.id} seed ${seed}`,
+            out: path.join(o.out, 'runs', `${m.id}-seed${seed}`),
+            method: m.method,
+            r: m.r,
+            heads,
+            seed,
+            clustering,
+            ...(m.router ? { router: m.router } : {}),
+          }),
+        );
+      }
+    }
+    const first = runs[0]!;
+    rows.push({
+      id: m.id,
+      label:
+        m.id === 'hydra' || m.id === 'uniform-gate' || m.id === 'no-shared-a'
+          ? `${m.label}, N=${heads}`
+          : m.label,
+      method: m.method,
+      r: m.r,
+      heads,
+      ...(m.note ? { note: m.note } : {}),
+      trainable: first.trainable,
+      percent: first.percent,
+      perComponent: Object.fromEntries(
+        components.map((c) => [c, meanInterval(runs.map((x) => x.perComponent[c] ?? 0))]),
+      ),
+      overall: meanInterval(runs.map((x) => x.overall)),
+      trainSeconds: meanInterval(runs.map((x) => x.trainSeconds)),
+      energyKWh: runs.reduce((s, x) => s + x.energyKWh, 0),
+      energyEstimated: runs.some((x) => x.energyEstimated),
+      history: first.history,
+    });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return writeReproOutputs(o, setup, rows, elbowK, seconds);
+}
+
+function writeReproOutputs(
+  o: ReproOptions,
+  setup: EmbeddedSetup,
+  rows: ReproRow[],
+  elbowK: number,
+  seconds: number,
+): ReproResult {
+  const { components } = setup;
+  const headers = ['method', '%Param', ...components, 'overall', 'train s', 'energy kWh'];
+  const body = rows.map((r) => [
+    r.label,
+    r.percent.toFixed(3),
+    ...components.map((c) => formatPercentInterval(r.perComponent[c]!)),
+    formatPercentInterval(r.overall),
+    r.method === 'base' ? '' : r.trainSeconds.mean.toFixed(1),
+    r.method === 'base' ? '' : `${r.energyKWh.toExponential(2)}${r.energyEstimated ? ' (est.)' : ''}`,
+  ]);
+  const table = markdownTable(headers, body);
+  const date = new Date().toISOString();
+  const notes = rows.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}.`);
+  const markdown = [
+    '# hydralora repro: the paper’s comparison on the embedded default',
+    '',
+    `- command: \`${o.commandLine ?? 'hydralora repro'}\``,
+    `- seeds: ${o.seeds.join(', ')} (corpus and clustering: seed 0); N from the SSE elbow: ${elbowK}`,
+    `- data: ${o.perComponentTrain} training and ${o.perComponentTest} held-out examples per component; ${o.steps} steps per run`,
+    `- date: ${date}`,
+    `- machine: ${machineDescription()}`,
+    '',
+    'Held-out exact match (%), mean ± 95% t-interval over seeds (no interval with one seed); the base model is evaluated once. Training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).',
+    '',
+    table,
+    '',
+    ...notes,
+    '',
+  ].join('\n');
+  const resultsFile = path.join(o.out, 'results.json');
+  const mdFile = path.join(o.out, 'results.md');
+  writeFileAtomic(
+    resultsFile,
+    `${JSON.stringify(
+      {
+        command: o.commandLine ?? null,
+        date,
+        machine: machineDescription(),
+        seeds: o.seeds,
+        components,
+        elbowK,
+        options: {
+          steps: o.steps,
+          perComponentTrain: o.perComponentTrain,
+          perComponentTest: o.perComponentTest,
+        },
+        rows: rows.map(({ history: _h, ...r }) => r),
+        seconds,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  writeFileAtomic(mdFile, markdown);
+  let docs: string | undefined;
+  if (o.docs) {
+    writeFileAtomic(o.docs, markdown);
+    docs = o.docs;
+  }
+  const sections = [
+    { title: 'Held-out exact match per component (%)', html: markdownTableToHtml(headers, body) },
+    {
+      title: 'Accuracy by component, mean ± 95% CI',
+      html: barChart(
+        'Held-out exact match',
+        [...components, 'overall'],
+        rows.map((r) => ({
+          name: r.label,
+          values: [...components.map((c) => r.perComponent[c]!.mean), r.overall.mean],
+          errors: [...components.map((c) => r.perComponent[c]!.halfWidth ?? 0), r.overall.halfWidth ?? 0],
+        })),
+        { xLabel: 'component', yLabel: 'accuracy', max: 1 },
+      ),
+    },
+    {
+      title: 'Training loss (first seed)',
+      html: lineChart(
+        'Training loss (target tokens)',
+        rows
+          .filter((r) => r.history.length > 0)
+          .map((r) => ({
+            name: r.label,
+            points: r.history.map((s) => [s.step, s.loss] as [number, number]),
+          })),
+        { xLabel: 'step', yLabel: 'loss', logY: true },
+      ),
+    },
+  ];
+  const report = writeReport(
+    path.join(o.out, 'report.html'),
+    renderReport(
+      'hydralora repro',
+      `seeds ${o.seeds.join(', ')} · ${date} · ${machineDescription()}`,
+      sections,
+    ),
+  );
+  return {
+    components,
+    seeds: o.seeds,
+    elbowK,
+    rows,
+    table,
+    markdown,
+    files: { results: resultsFile, markdown: mdFile, report, ...(docs ? { docs } : {}) },
+    seconds,
+  };
+}

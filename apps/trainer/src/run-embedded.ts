@@ -1,0 +1,166 @@
+/**
+ * The pieces `repro` and `sweep` share on the embedded default: build the corpus (seed 0, as the
+ * demo does) and cluster it once; fine-tune one configuration on a freshly loaded base model and
+ * score it on every component's held-out split; then free the model and its adapter.
+ */
+import path from 'node:path';
+import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
+import { loadPretrained } from '@hydralora/models';
+import { buildInstructionCorpus, type InstructionCorpus, writeCorpus } from './embedded/index.js';
+import { parseTrainConfig } from './train/config.js';
+import { readInstructionFile } from './train/data.js';
+import { evaluateExamples } from './train/evaluate.js';
+import { clusteringText, finetune } from './train/finetune.js';
+import type { StepLog } from './train/loop.js';
+
+/** Options shared by the experiments on the embedded default (defaults as `hydralora demo`). */
+export interface RunOptions {
+  out: string;
+  model: string;
+  perComponentTrain: number;
+  perComponentTest: number;
+  steps: number;
+  microBatchSize: number;
+  lr: number;
+  kMax: number;
+  onInfo?: (message: string) => void;
+  onStep?: (label: string, log: StepLog, total: number) => void;
+}
+
+export interface EmbeddedSetup {
+  corpus: InstructionCorpus;
+  components: string[];
+  trainFile: string;
+  trainTexts: string[];
+  testTexts: string[];
+  /** The elbow clustering of the training prompts (seed 0). */
+  clustering: ClusterResult;
+}
+
+/** Scores of one evaluated model (accuracies in [0, 1]). */
+export interface EvalScores {
+  perComponent: Record<string, number>;
+  overall: number;
+  trainable: number;
+  percent: number;
+  trainSeconds: number;
+  energyKWh: number;
+  energyEstimated: boolean;
+}
+
+/** Build and write the corpus (seed 0) under `out/data` and run the elbow clustering once. */
+export function prepareEmbedded(o: RunOptions): EmbeddedSetup {
+  const corpus = buildInstructionCorpus({
+    seed: 0,
+    perComponentTrain: o.perComponentTrain,
+    perComponentTest: o.perComponentTest,
+  });
+  const dataDir = path.join(o.out, 'data');
+  writeCorpus(dataDir, corpus);
+  const trainFile = path.join(dataDir, 'train.jsonl');
+  const trainTexts = readInstructionFile(trainFile).map(clusteringText);
+  const testTexts = readInstructionFile(path.join(dataDir, 'test.jsonl')).map(clusteringText);
+  const clustering = findComponents(trainTexts, { kMax: o.kMax, seed: 0 });
+  return {
+    corpus,
+    components: corpus.components.map((c) => c.name),
+    trainFile,
+    trainTexts,
+    testTexts,
+    clustering,
+  };
+}
+
+function scores(setup: EmbeddedSetup, report: Awaited<ReturnType<typeof evaluateExamples>>['report']) {
+  return {
+    perComponent: Object.fromEntries(setup.components.map((c) => [c, report.perComponent[c]?.accuracy ?? 0])),
+    overall: report.overall.accuracy,
+  };
+}
+
+/** Exact match of the untuned base model. */
+export async function evaluateBase(setup: EmbeddedSetup, model: string): Promise<EvalScores> {
+  const pretrained = await loadPretrained(model);
+  try {
+    const ev = await evaluateExamples(pretrained, setup.corpus.test);
+    return {
+      ...scores(setup, ev.report),
+      trainable: 0,
+      percent: 0,
+      trainSeconds: 0,
+      energyKWh: 0,
+      energyEstimated: false,
+    };
+  } finally {
+    pretrained.model.dispose();
+  }
+}
+
+export interface TrainSpec {
+  label: string;
+  out: string;
+  method: string;
+  r: number;
+  heads: number;
+  seed: number;
+  router?: string;
+  /** Clustering handed to finetune (Split routes training samples by its labels; needs k = heads). */
+  clustering?: ClusterResult;
+}
+
+/**
+ * Fine-tune one configuration on a fresh copy of the base model, evaluate it on the held-out
+ * split, and dispose the model and adapter. Split is evaluated with each test prompt routed to
+ * its nearest cluster centroid (`clustering.model.assign`).
+ */
+export async function trainAndEvaluate(
+  setup: EmbeddedSetup,
+  o: RunOptions,
+  spec: TrainSpec,
+): Promise<EvalScores & { history: StepLog[] }> {
+  const ft = await finetune(
+    parseTrainConfig({
+      model: o.model,
+      data: setup.trainFile,
+      out: spec.out,
+      method: spec.method,
+      r: spec.r,
+      alpha: 2 * spec.r,
+      heads: spec.heads,
+      dropout: 0.05,
+      steps: o.steps,
+      microBatchSize: o.microBatchSize,
+      lr: o.lr,
+      warmupSteps: Math.max(1, Math.round(o.steps / 20)),
+      seed: spec.seed,
+      checkpointEvery: 0,
+      kMax: o.kMax,
+      targetModules: 'all-linear',
+      ...(spec.router ? { router: spec.router } : {}),
+    }),
+    {
+      ...(spec.clustering ? { clustering: spec.clustering } : {}),
+      ...(o.onInfo ? { onInfo: o.onInfo } : {}),
+      onStep: (l, n) => o.onStep?.(spec.label, l, n),
+    },
+  );
+  try {
+    const componentIds =
+      spec.method === 'split' && spec.clustering
+        ? Int32Array.from(spec.clustering.model.assign(setup.testTexts))
+        : undefined;
+    const ev = await evaluateExamples(ft.pretrained, setup.corpus.test, componentIds ? { componentIds } : {});
+    return {
+      ...scores(setup, ev.report),
+      trainable: ft.trainable,
+      percent: ft.basePercent,
+      trainSeconds: ft.seconds,
+      energyKWh: ft.energy.totalKWh,
+      energyEstimated: ft.energy.estimated,
+      history: ft.history,
+    };
+  } finally {
+    ft.adapter.dispose();
+    ft.pretrained.model.dispose();
+  }
+}
