@@ -4,7 +4,8 @@
  * either a TypeScript example exercised below or a shell snippet whose `hydralora …` calls are
  * checked against the CLI's real command tree.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createMethodRegistry, injectAdapters } from '@hydralora/core-adapters';
@@ -23,6 +24,7 @@ import {
   routerWeights,
   trainableParameters,
 } from './lora-math.js';
+import { capitalsTask, lookupModel, readCapitals, registryWithCapitals } from './plugins/capitals-task.js';
 import {
   loraMoeDiverseMethod,
   OneLinearModel,
@@ -38,6 +40,7 @@ const TESTED_TS = new Set([
   'inspect-backend.ts',
   'plugins/temperature-router.ts',
   'plugins/moe-diverse-method.ts',
+  'plugins/capitals-task.ts',
 ]);
 
 /**
@@ -281,5 +284,30 @@ describe('TypeScript examples', () => {
     expect(zeros.value).toBe(0);
     expect(diverse.value).toBeGreaterThan(1e-4);
     x.dispose();
+  });
+
+  it('capitals-task: registers beside the built-ins, reads JSONL with line/field errors, scores exact match', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capitals-'));
+    const file = join(dir, 'capitals.jsonl');
+    writeFileSync(
+      file,
+      [
+        '{"country":"France","capital":"Paris"}',
+        '{"country":"Japan","capital":"Tokyo"}',
+        '{"country":"Peru","capital":"Lima"}',
+      ].join('\n'),
+    );
+    const registry = registryWithCapitals();
+    expect(registry.names()).toEqual(
+      expect.arrayContaining(['mmlu', 'gsm8k', 'humaneval', 'bbh', 'capitals']),
+    );
+    expect(() => registry.register(capitalsTask)).toThrow(/already registered/);
+    const model = lookupModel({ France: 'Paris', Japan: 'Kyoto' });
+    const result = await registry.get('capitals').run({ data: file, model });
+    expect(result.count).toBe(3);
+    expect(result.metrics.accuracy).toBeCloseTo(1 / 3);
+    expect((await registry.get('capitals').run({ data: file, model, limit: 1 })).metrics.accuracy).toBe(1);
+    writeFileSync(file, '{"country":"France","capital":"Paris"}\n{"country":"Chile"}\n');
+    expect(() => readCapitals(file)).toThrow(/capitals\.jsonl line 2: missing field 'capital'/);
   });
 });
