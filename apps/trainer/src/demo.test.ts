@@ -2,38 +2,15 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
-import { generateRandomCheckpoint } from '@hydralora/models';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { makeTinyModel } from './__fixtures__/tiny-model.js';
 import { runDemo } from './demo.js';
-import { buildInstructionCorpus, trainBpe, writeTokenizer } from './embedded/index.js';
 
 let modelDir: string;
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
-  modelDir = mkdtempSync(path.join(os.tmpdir(), 'demo-model-'));
-  const c = buildInstructionCorpus({ seed: 0, perComponentTrain: 40, perComponentTest: 10 });
-  const bpe = trainBpe(
-    c.train.map((e) => `${e.instruction} ${e.input} ${e.output}`),
-    { vocabSize: 400 },
-  );
-  writeTokenizer(modelDir, bpe);
-  generateRandomCheckpoint(
-    {
-      vocab_size: bpe.vocab.length,
-      hidden_size: 32,
-      intermediate_size: 64,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      tie_word_embeddings: true,
-      bos_token_id: 1,
-      eos_token_id: 2,
-      pad_token_id: 3,
-    },
-    modelDir,
-    { seed: 1, tokenizer: false, std: 0.3 },
-  );
+  modelDir = makeTinyModel();
 });
 
 describe('demo', () => {

@@ -5,13 +5,28 @@ import path from 'node:path';
 import { generateRandomCheckpoint } from '@hydralora/models';
 import { buildInstructionCorpus, trainBpe, writeTokenizer } from '../embedded/index.js';
 
-export function makeTinyModel(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'tiny-model-'));
-  const c = buildInstructionCorpus({ seed: 0, perComponentTrain: 40, perComponentTest: 10 });
-  const bpe = trainBpe(
-    c.train.map((e) => `${e.instruction} ${e.input} ${e.output}`),
-    { vocabSize: 400 },
-  );
+export interface TinyModelOptions {
+  /** Text the tokenizer is trained on (default: the embedded corpus, 40 examples per component). */
+  texts?: string[];
+  vocabSize?: number;
+  minFrequency?: number;
+  /** Seed of the random weights. */
+  seed?: number;
+  /** Directory to write into (default: a new temporary one). */
+  dir?: string;
+}
+
+export function makeTinyModel(options: TinyModelOptions = {}): string {
+  const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'tiny-model-'));
+  const texts =
+    options.texts ??
+    buildInstructionCorpus({ seed: 0, perComponentTrain: 40, perComponentTest: 10 }).train.map(
+      (e) => `${e.instruction} ${e.input} ${e.output}`,
+    );
+  const bpe = trainBpe(texts, {
+    vocabSize: options.vocabSize ?? 400,
+    ...(options.minFrequency !== undefined ? { minFrequency: options.minFrequency } : {}),
+  });
   writeTokenizer(dir, bpe);
   generateRandomCheckpoint(
     {
@@ -27,7 +42,7 @@ export function makeTinyModel(): string {
       pad_token_id: 3,
     },
     dir,
-    { seed: 1, tokenizer: false, std: 0.3 },
+    { seed: options.seed ?? 1, tokenizer: false, std: 0.3 },
   );
   return dir;
 }

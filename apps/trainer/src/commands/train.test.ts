@@ -8,9 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateRandomCheckpoint } from '@hydralora/models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trainBpe, writeTokenizer } from '../embedded/index.js';
+import { makeTinyModel } from '../__fixtures__/tiny-model.js';
 
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
 let modelDir: string;
@@ -24,27 +23,13 @@ beforeAll(() => {
     input: `${i} and ${i + 2}`,
     output: i % 2 ? String(2 * i + 2) : ['red', 'blue'][i % 4 === 0 ? 0 : 1],
   }));
-  const bpe = trainBpe(
-    records.map((r) => `${r.instruction} ${r.input} ${r.output}`),
-    { vocabSize: 300, minFrequency: 1 },
-  );
-  writeTokenizer(modelDir, bpe);
-  generateRandomCheckpoint(
-    {
-      vocab_size: bpe.vocab.length,
-      hidden_size: 32,
-      intermediate_size: 64,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      tie_word_embeddings: true,
-      bos_token_id: 1,
-      eos_token_id: 2,
-      pad_token_id: 3,
-    },
-    modelDir,
-    { seed: 2, tokenizer: false, std: 0.3 },
-  );
+  makeTinyModel({
+    dir: modelDir,
+    texts: records.map((r) => `${r.instruction} ${r.input} ${r.output}`),
+    vocabSize: 300,
+    minFrequency: 1,
+    seed: 2,
+  });
   dataFile = path.join(root, 'train.jsonl');
   writeFileSync(dataFile, records.map((r) => JSON.stringify(r)).join('\n'));
 });

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
-import { generateRandomCheckpoint, loadPretrained } from '@hydralora/models';
+import { loadPretrained } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trainBpe, writeTokenizer } from '../embedded/index.js';
+import { makeTinyModel } from '../__fixtures__/tiny-model.js';
 import { parseTrainConfig } from './config.js';
 import { finetune } from './finetune.js';
 
@@ -32,27 +32,13 @@ beforeAll(async () => {
       component: 'sum',
     })),
   ];
-  const bpe = trainBpe(
-    records.map((r) => `${r.instruction} ${r.input} ${r.output}`),
-    { vocabSize: 300, minFrequency: 1 },
-  );
-  writeTokenizer(modelDir, bpe);
-  generateRandomCheckpoint(
-    {
-      vocab_size: bpe.vocab.length,
-      hidden_size: 32,
-      intermediate_size: 64,
-      num_hidden_layers: 2,
-      num_attention_heads: 4,
-      num_key_value_heads: 2,
-      tie_word_embeddings: true,
-      bos_token_id: 1,
-      eos_token_id: 2,
-      pad_token_id: 3,
-    },
-    modelDir,
-    { seed: 1, tokenizer: false, std: 0.3 },
-  );
+  makeTinyModel({
+    dir: modelDir,
+    texts: records.map((r) => `${r.instruction} ${r.input} ${r.output}`),
+    vocabSize: 300,
+    minFrequency: 1,
+    seed: 1,
+  });
   dataFile = path.join(root, 'train.jsonl');
   writeFileSync(dataFile, records.map((r) => JSON.stringify(r)).join('\n'));
 });
