@@ -82,4 +82,56 @@ describe('repro', () => {
     expect(() => selectMethods(['hydra', 'hydra'])).toThrow("--methods: method 'hydra' is listed twice");
     expect(selectMethods(['no-moe', 'base']).map((m) => m.id)).toEqual(['no-moe', 'base']);
   });
+
+  it('gives the same results with the trainings spread over worker processes (--jobs 2)', async () => {
+    const methods = ['base', 'lora-r8', 'split', 'hydra'];
+    const one = await runRepro({
+      ...small(mkdtempSync(path.join(os.tmpdir(), 'repro-j1-'))),
+      seeds: [0, 1],
+      methods,
+    });
+    const infos: string[] = [];
+    const steps = new Set<string>();
+    const two = await runRepro({
+      ...small(mkdtempSync(path.join(os.tmpdir(), 'repro-j2-'))),
+      seeds: [0, 1],
+      methods,
+      jobs: 2,
+      onInfo: (m) => infos.push(m),
+      onStep: (label) => steps.add(label),
+    });
+    const cells = (r: typeof one) =>
+      r.rows.map((x) => ({
+        id: x.id,
+        heads: x.heads,
+        trainable: x.trainable,
+        perComponent: x.perComponent,
+        overall: x.overall,
+        losses: x.history.map((h) => h.loss),
+      }));
+    expect(cells(two)).toEqual(cells(one));
+    expect(infos).toContain('running 7 trainings on 2 worker processes');
+    expect([...steps].sort()).toEqual([
+      'hydra seed 0',
+      'hydra seed 1',
+      'lora-r8 seed 0',
+      'lora-r8 seed 1',
+      'split seed 0',
+      'split seed 1',
+    ]);
+    expect(two.markdown).toContain('2 training processes at a time');
+  }, 240_000);
+
+  it('reports a failing worker run naming the method and seed', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'repro-fail-'));
+    await expect(
+      runRepro({
+        ...small(out),
+        model: path.join(out, 'no-such-model'),
+        seeds: [0],
+        methods: ['lora-r8', 'base'],
+        jobs: 2,
+      }),
+    ).rejects.toThrow(/^(lora-r8|base) seed 0: .*no-such-model/);
+  }, 120_000);
 });

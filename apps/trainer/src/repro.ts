@@ -8,11 +8,13 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findComponents } from '@hydralora/intrinsic-clustering';
+import { activeBackend } from '@hydralora/gpu-backend';
+import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from './embedded/index.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, lineChart } from './report/svg.js';
+import { type ReproTask, runPool } from './repro-pool.js';
 import {
   type EmbeddedSetup,
   type EvalScores,
@@ -85,6 +87,8 @@ export interface ReproOptions extends RunOptions {
   commandLine?: string;
   /** Also write the markdown table here (atomically), e.g. docs/results/repro.md. */
   docs?: string;
+  /** Worker processes training at once (default 1: everything in this process). */
+  jobs?: number;
 }
 
 export interface ReproRow {
@@ -139,49 +143,85 @@ export function machineDescription(): string {
   return `${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length} cores, ${os.platform()} ${os.release()}, Node ${process.version}, tfjs backend ${tf.getBackend()}`;
 }
 
+/** The corpus, its elbow clustering and (built on first use) the 4-cluster split of LoRA-Split. */
+export interface ReproSetup extends EmbeddedSetup {
+  elbowK: number;
+  split4(): ClusterResult;
+}
+
+/** Build the corpus and cluster it (deterministic: seed 0); the same in every worker process. */
+export function reproSetup(o: RunOptions): ReproSetup {
+  const setup = prepareEmbedded(o);
+  let split: ClusterResult | undefined;
+  return {
+    ...setup,
+    elbowK: setup.clustering.k,
+    split4: () => {
+      split ??= findComponents(setup.trainTexts, { k: 4, kMax: Math.max(4, o.kMax), seed: 0 });
+      return split;
+    },
+  };
+}
+
+/** The number of B heads (or Split LoRAs) a method gets. */
+export function headsOf(m: ReproMethod, elbowK: number): number {
+  if (m.method === 'base') return 1;
+  return m.heads === 'elbow' ? elbowK : m.heads === 'split4' ? 4 : m.heads;
+}
+
+/** One cell of the comparison: a method (`base` ignores the seed) trained and scored with one seed. */
+export type ReproRun = EvalScores & { history: StepLog[] };
+
+export async function runReproTask(setup: ReproSetup, o: RunOptions, task: ReproTask): Promise<ReproRun> {
+  const m = REPRO_METHODS.find((x) => x.id === task.methodId);
+  if (!m) throw new Error(`--methods: unknown method '${task.methodId}'`);
+  if (m.method === 'base') {
+    o.onInfo?.('evaluating the base model');
+    return { ...(await evaluateBase(setup, o.model)), history: [] };
+  }
+  o.onInfo?.(`${m.label}: seed ${task.seed}`);
+  return trainAndEvaluate(setup, o, {
+    label: `${m.id} seed ${task.seed}`,
+    out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
+    method: m.method,
+    r: m.r,
+    heads: headsOf(m, setup.elbowK),
+    seed: task.seed,
+    clustering: m.heads === 'split4' ? setup.split4() : setup.clustering,
+    ...(m.router ? { router: m.router } : {}),
+  });
+}
+
 export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   const t0 = performance.now();
   const info = o.onInfo ?? (() => {});
   if (o.seeds.length === 0) throw new Error('--seeds: need at least one seed');
+  const jobs = o.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new Error(`--jobs: expected a positive integer, got '${jobs}'`);
   const methods = selectMethods(o.methods);
   mkdirSync(o.out, { recursive: true });
-  const setup = prepareEmbedded(o);
-  const { components } = setup;
-  const elbowK = setup.clustering.k;
+  const setup = reproSetup(o);
+  const { components, elbowK } = setup;
   info(`the SSE elbow picks N = ${elbowK}`);
-  const needsSplit = methods.some((m) => m.heads === 'split4');
-  const split4 = needsSplit
-    ? findComponents(setup.trainTexts, { k: 4, kMax: Math.max(4, o.kMax), seed: 0 })
-    : undefined;
 
-  const rows: ReproRow[] = [];
-  for (const m of methods) {
-    const runs: (EvalScores & { history: StepLog[] })[] = [];
-    let heads = 1;
-    if (m.method === 'base') {
-      info('evaluating the base model');
-      runs.push({ ...(await evaluateBase(setup, o.model)), history: [] });
-    } else {
-      heads = m.heads === 'elbow' ? elbowK : m.heads === 'split4' ? 4 : m.heads;
-      const clustering = m.heads === 'split4' ? split4! : setup.clustering;
-      for (const seed of o.seeds) {
-        info(`${m.label}: seed ${seed}`);
-        runs.push(
-          await trainAndEvaluate(setup, o, {
-            label: `${m.id} seed ${seed}`,
-            out: path.join(o.out, 'runs', `${m.id}-seed${seed}`),
-            method: m.method,
-            r: m.r,
-            heads,
-            seed,
-            clustering,
-            ...(m.router ? { router: m.router } : {}),
-          }),
-        );
-      }
-    }
-    const first = runs[0]!;
-    rows.push({
+  const tasks: ReproTask[] = methods.flatMap((m) =>
+    m.method === 'base' ? [{ methodId: m.id, seed: 0 }] : o.seeds.map((seed) => ({ methodId: m.id, seed })),
+  );
+  let runs: ReproRun[];
+  if (jobs === 1) {
+    runs = [];
+    for (const task of tasks) runs.push(await runReproTask(setup, o, task));
+  } else {
+    info(`running ${tasks.length} trainings on ${Math.min(jobs, tasks.length)} worker processes`);
+    runs = await runPool<ReproRun>(tasks, jobs, activeBackend()?.name ?? 'auto', o);
+  }
+
+  const rows: ReproRow[] = methods.map((m) => {
+    const mine = runs.filter((_, i) => tasks[i]!.methodId === m.id);
+    const heads = headsOf(m, elbowK);
+    const first = mine[0]!;
+    return {
       id: m.id,
       label:
         m.id === 'hydra' || m.id === 'uniform-gate' || m.id === 'no-shared-a'
@@ -194,15 +234,15 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       trainable: first.trainable,
       percent: first.percent,
       perComponent: Object.fromEntries(
-        components.map((c) => [c, meanInterval(runs.map((x) => x.perComponent[c] ?? 0))]),
+        components.map((c) => [c, meanInterval(mine.map((x) => x.perComponent[c] ?? 0))]),
       ),
-      overall: meanInterval(runs.map((x) => x.overall)),
-      trainSeconds: meanInterval(runs.map((x) => x.trainSeconds)),
-      energyKWh: runs.reduce((s, x) => s + x.energyKWh, 0),
-      energyEstimated: runs.some((x) => x.energyEstimated),
+      overall: meanInterval(mine.map((x) => x.overall)),
+      trainSeconds: meanInterval(mine.map((x) => x.trainSeconds)),
+      energyKWh: mine.reduce((s, x) => s + x.energyKWh, 0),
+      energyEstimated: mine.some((x) => x.energyEstimated),
       history: first.history,
-    });
-  }
+    };
+  });
   const seconds = (performance.now() - t0) / 1000;
   return writeReproOutputs(o, setup, rows, elbowK, seconds);
 }
@@ -233,7 +273,7 @@ function writeReproOutputs(
     `- command: \`${o.commandLine ?? 'hydralora repro'}\``,
     `- seeds: ${o.seeds.join(', ')} (corpus and clustering: seed 0); N from the SSE elbow: ${elbowK}`,
     `- data: ${o.perComponentTrain} training and ${o.perComponentTest} held-out examples per component; ${o.steps} steps per run`,
-    `- date: ${date}`,
+    `- date: ${date}; ${(seconds / 60).toFixed(1)} min in all, ${o.jobs ?? 1} training process${(o.jobs ?? 1) > 1 ? 'es' : ''} at a time`,
     `- machine: ${machineDescription()}`,
     '',
     'Held-out exact match (%), mean ± 95% t-interval over seeds (no interval with one seed); the base model is evaluated once. Training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).',

@@ -1,9 +1,10 @@
 import { initBackend } from '@hydralora/gpu-backend';
 import { type Command, InvalidArgumentError } from 'commander';
 import { runRepro } from '../repro.js';
+import { autoJobs } from '../repro-pool.js';
 import type { RunOptions } from '../run-embedded.js';
 import { intOption, numberOption } from '../util/options.js';
-import { createProgress, type Progress } from '../util/progress.js';
+import { createMultiProgress, createProgress, type Progress } from '../util/progress.js';
 import { EMBEDDED_MODEL } from './demo.js';
 
 /** The command line as typed (arguments with spaces or quotes are single-quoted). */
@@ -12,6 +13,17 @@ export function commandLine(argv: readonly string[] = process.argv.slice(2)): st
     'hydralora',
     ...argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)),
   ].join(' ');
+}
+
+/** `--jobs 2` → 2; `--jobs auto` → 'auto'. */
+export function jobsOption(flag: string) {
+  const int = intOption(flag);
+  return (value: string): number | 'auto' => {
+    if (value === 'auto') return 'auto';
+    const n = int(value);
+    if (n < 1) throw new InvalidArgumentError(`${flag} expects a positive integer or 'auto', got '${value}'`);
+    return n;
+  };
 }
 
 /** `--seeds 3` → seeds 0, 1, 2. */
@@ -47,11 +59,29 @@ export function embeddedOptions(command: Command): Command {
     .option('--json', 'print the results as JSON');
 }
 
-/** Progress bars per run label, on stderr; info lines unless --json. */
-export function progressHooks(json: boolean): Pick<RunOptions, 'onInfo' | 'onStep'> {
+/**
+ * Progress bars per run label, on stderr; info lines unless --json. With `concurrent` runs (worker
+ * processes) one bar per run that is in flight.
+ */
+export function progressHooks(
+  json: boolean,
+  concurrent = false,
+): Pick<RunOptions, 'onInfo' | 'onStep'> & { stop(): void } {
+  if (concurrent) {
+    const multi = createMultiProgress(json);
+    return {
+      stop: () => multi.stop(),
+      onInfo: (m) => {
+        if (!json) multi.log(m);
+      },
+      onStep: (l, log, total) =>
+        multi.update(l, log.step, total, { loss: log.loss, tps: log.tokensPerSecond }),
+    };
+  }
   let bar: Progress | undefined;
   let label = '';
   return {
+    stop: () => bar?.stop(),
     onInfo: (m) => {
       if (!json) process.stderr.write(`${m}\n`);
     },
@@ -81,10 +111,18 @@ export function register(program: Command): void {
         'comma-separated method ids: base, lora-r8, lora-r16, lora-r32, split, hydra, uniform-gate, no-moe, no-shared-a',
         (v: string) => v.split(',').map((s) => s.trim()),
       )
-      .option('--docs <file>', 'also write the markdown table here, e.g. docs/results/repro.md'),
+      .option('--docs <file>', 'also write the markdown table here, e.g. docs/results/repro.md')
+      .option(
+        '--jobs <n|auto>',
+        'trainings run at once, each in its own process (auto: one per core on wasm/cpu, as memory allows; 1 on native/GPU backends)',
+        jobsOption('--jobs'),
+        'auto',
+      ),
   ).action(async (o) => {
-    await initBackend();
-    const result = await runRepro({ ...o, commandLine: commandLine(), ...progressHooks(!!o.json) });
+    const backend = await initBackend();
+    const jobs = o.jobs === 'auto' ? autoJobs(backend.name) : (o.jobs as number);
+    const { stop, ...hooks } = progressHooks(!!o.json, jobs > 1);
+    const result = await runRepro({ ...o, jobs, commandLine: commandLine(), ...hooks }).finally(stop);
     if (o.json) console.log(JSON.stringify(result, (k, v) => (k === 'history' ? undefined : v), 2));
     else {
       console.log(`\n${result.table}\n`);

@@ -49,3 +49,58 @@ export function createProgress(total: number, quiet = false, label = 'train'): P
     stop: () => bar.stop(),
   };
 }
+
+/** Several labelled bars at once (runs in worker processes); a finished run's bar is removed. */
+export interface MultiProgress {
+  update(label: string, step: number, total: number, values: { loss?: number; tps?: number }): void;
+  log(message: string): void;
+  stop(): void;
+}
+
+export function createMultiProgress(quiet = false): MultiProgress {
+  if (quiet) return { update() {}, log() {}, stop() {} };
+  if (!process.stderr.isTTY) {
+    // Plain lines, each naming its run: the single bar's line mode, one per label.
+    const bars = new Map<string, Progress>();
+    return {
+      update(label, step, total, v) {
+        let bar = bars.get(label);
+        if (!bar) {
+          bar = createProgress(total, false, label);
+          bars.set(label, bar);
+        }
+        bar.update(step, v);
+        if (step === total) bars.delete(label);
+      },
+      log: (m) => process.stderr.write(`${m}\n`),
+      stop: () => bars.clear(),
+    };
+  }
+  const multi = new cliProgress.MultiBar(
+    {
+      format: '{label} [{bar}] {value}/{total} | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, cliProgress.SingleBar>();
+  return {
+    update(label, step, total, v) {
+      let bar = bars.get(label);
+      if (!bar) {
+        bar = multi.create(total, 0, { label, loss: '-', tps: '-' });
+        bars.set(label, bar);
+      }
+      bar.update(step, { label, loss: v.loss?.toFixed(4) ?? '-', tps: Math.round(v.tps ?? 0) });
+      if (step === total) {
+        multi.remove(bar);
+        bars.delete(label);
+        multi.log(`${label}: ${total} steps, loss ${v.loss?.toFixed(4) ?? '-'}\n`);
+      }
+    },
+    log: (m) => multi.log(`${m}\n`),
+    stop: () => multi.stop(),
+  };
+}
