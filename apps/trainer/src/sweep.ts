@@ -1,5 +1,5 @@
 /**
- * `hydralora sweep`, the paper's Figure 5 on the embedded default: HydraLoRA r=8 with N = K for
+ * `hydralora sweep`, the paper's score-against-K figure (Figure 8 in arXiv:2404.19245v2) on the embedded default: HydraLoRA r=8 with N = K for
  * each K of a range (the B heads fixed rather than taken from the elbow), over the given seeds;
  * exact match overall and per component against K, as JSON, a markdown table and a line chart.
  */

@@ -9,7 +9,7 @@ export function register(program: Command): void {
     program
       .command('sweep')
       .description(
-        "the paper's Figure 5 on the embedded default: HydraLoRA with N = K B heads for each K, exact match against K; writes sweep.json, sweep.md and sweep.html",
+        "the paper's score-against-K figure (Figure 8 in arXiv v2) on the embedded default: HydraLoRA with N = K B heads for each K, exact match against K; writes sweep.json, sweep.md and sweep.html",
       )
       .option(
         '--k <range>',
