@@ -1,25 +1,33 @@
 /**
- * Backend selection. Resolution order, unless told otherwise:
- * tfjs-node-gpu (installed and a CUDA device present) → tfjs-node → webgpu (Dawn through the
- * npm `webgpu` package, when an adapter exists) → wasm → cpu.
+ * Backend selection. Candidates come from a backend registry (backends/): the five built-ins
+ * (tfjs-node-gpu → tfjs-node → webgpu → wasm → cpu) and any registered plugins, in the order their
+ * positions give. `initBackend` probes them in that order, or only the one asked for.
  *
- * Native and webgpu packages are optional peer dependencies, loaded with dynamic `import()`:
- * absent is not an error during auto-resolution, but an explicit request that cannot be met is.
  * After every switch the active backend is verified, because `tf.ready()` silently falls back
  * to cpu and a failed `setBackend` leaves `getBackend()` naming the failed backend.
  */
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 // The union package registers every op's gradient and the chained tensor methods (tfjs-core's
 // Node bundle registers neither); it shares our single tfjs-core instance.
 import '@tensorflow/tfjs';
-import { registerTrainingKernels } from './kernels/index.js';
+import {
+  BackendError,
+  type BackendPlugin,
+  type BackendRegistry,
+  BUILTIN_BACKENDS,
+  type BuiltinBackendName,
+  backendRegistry,
+} from './backends/index.js';
 import { installMemoryBudget, type MemoryBudgetOptions } from './memory.js';
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
-/** Our names for the backends; tfjs itself calls both native ones `tensorflow`. */
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export { BACKEND_NAMES, BackendError, cudaDevicePresent } from './backends/index.js';
+
+/**
+ * Our name for a backend: a built-in name or a registered plugin's. tfjs itself calls both native
+ * built-ins `tensorflow`.
+ */
+export type BackendName = BuiltinBackendName | (string & {});
 
 export interface InitBackendOptions {
   /** A backend to require, or 'auto' (default: env HYDRALORA_BACKEND, else 'auto'). */
@@ -28,88 +36,22 @@ export interface InitBackendOptions {
   memory?: MemoryBudgetOptions;
   /** Print nothing while probing (default true). */
   quiet?: boolean;
+  /** The registry to resolve from (default: `backendRegistry`, the built-ins plus registered plugins). */
+  registry?: BackendRegistry;
 }
 
 export interface BackendInfo {
   /** Our name for the active backend. */
   name: BackendName;
-  /** The name tfjs uses for it (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
+  /** The name tfjs uses for it (`tensorflow`, `webgpu`, `wasm`, `cpu`, or a plugin's). */
   tfjsName: string;
   /** Why each earlier candidate was skipped during auto-resolution. */
   skipped: { backend: BackendName; reason: string }[];
 }
 
-export class BackendError extends Error {
-  override name = 'BackendError';
-}
-
-const INSTALL_HINT: Record<BackendName, string> = {
-  'tensorflow-gpu':
-    'install @tensorflow/tfjs-node-gpu@4.22.0 (needs CUDA 11.8 + cuDNN 8 and internet access during install)',
-  tensorflow:
-    'install @tensorflow/tfjs-node@4.22.0 (its install script downloads libtensorflow: needs internet)',
-  webgpu:
-    'install @tensorflow/tfjs-backend-webgpu@4.22.0 and webgpu@0.6 (Dawn bindings) and make sure a GPU adapter (Vulkan/Metal/D3D12) is visible',
-  wasm: 'install @tensorflow/tfjs-backend-wasm@4.22.0',
-  cpu: 'install @tensorflow/tfjs-backend-cpu@4.22.0',
-};
-
 let active: BackendInfo | undefined;
-
-/** Whether a CUDA device is visible to this process (driver present and a device listed). */
-export function cudaDevicePresent(): boolean {
-  if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return false;
-  return existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidia0');
-}
-
-async function importOptional(name: string): Promise<unknown> {
-  // A variable specifier keeps bundlers from resolving optional peers at build time.
-  const specifier = name;
-  return import(specifier);
-}
-
-type Probe = () => Promise<string>;
-
-/** Each probe loads what its backend needs and returns the tfjs backend name, or throws why not. */
-const PROBES: Record<BackendName, Probe> = {
-  'tensorflow-gpu': async () => {
-    if (!cudaDevicePresent())
-      throw new BackendError('no CUDA device found (/proc/driver/nvidia/version is absent)');
-    await importOptional('@tensorflow/tfjs-node-gpu');
-    return 'tensorflow';
-  },
-  tensorflow: async () => {
-    await importOptional('@tensorflow/tfjs-node');
-    return 'tensorflow';
-  },
-  webgpu: async () => {
-    const g = globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } };
-    if (!g.navigator?.gpu) {
-      const dawn = (await importOptional('webgpu')) as {
-        create(flags: string[]): unknown;
-        globals: Record<string, unknown>;
-      };
-      Object.assign(globalThis, dawn.globals);
-      const gpu = dawn.create([]);
-      Object.defineProperty(globalThis, 'navigator', {
-        value: { ...(g.navigator ?? {}), gpu },
-        configurable: true,
-      });
-    }
-    const adapter = await (globalThis as typeof g).navigator!.gpu!.requestAdapter();
-    if (!adapter) throw new BackendError('the webgpu package loaded but no GPU adapter is available');
-    await importOptional('@tensorflow/tfjs-backend-webgpu');
-    return 'webgpu';
-  },
-  wasm: async () => {
-    await import('@tensorflow/tfjs-backend-wasm');
-    return 'wasm';
-  },
-  cpu: async () => {
-    await import('@tensorflow/tfjs-backend-cpu');
-    return 'cpu';
-  },
-};
+let activePlugin: BackendPlugin | undefined;
+let activeRegistry: BackendRegistry | undefined;
 
 function describeFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -117,8 +59,9 @@ function describeFailure(error: unknown): string {
   return message.split('\n')[0] ?? message;
 }
 
-/** Switch tfjs to `tfjsName` and verify that it really is the active backend afterwards. */
-async function activate(name: BackendName, tfjsName: string): Promise<void> {
+/** Switch tfjs to the plugin's backend and verify that it really is the active backend afterwards. */
+async function activate(plugin: BackendPlugin): Promise<void> {
+  const { name, tfjsName } = plugin;
   if (tf.findBackendFactory(tfjsName) == null) {
     throw new BackendError(`backend '${tfjsName}' did not register itself after loading`);
   }
@@ -130,49 +73,54 @@ async function activate(name: BackendName, tfjsName: string): Promise<void> {
       `switching to ${name} failed: tfjs reports '${now}' as active after setBackend('${tfjsName}') returned ${ok}`,
     );
   }
-  if (tfjsName === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false; // no tfjs-node banner
-  if (tfjsName === 'wasm') {
-    const backend = tf.backend() as unknown as { wasm?: unknown };
-    if (!backend.wasm) throw new BackendError('the wasm backend is registered but its module did not load');
-  }
+  plugin.verify?.();
 }
 
-function requested(options: InitBackendOptions): BackendName | 'auto' {
+function requested(options: InitBackendOptions, registry: BackendRegistry): BackendName | 'auto' {
   const value = options.backend ?? process.env.HYDRALORA_BACKEND ?? 'auto';
-  if (value !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(value)) {
+  if (value !== 'auto' && !registry.has(value)) {
     throw new BackendError(
-      `unknown backend '${value}'${options.backend ? '' : ' (from env HYDRALORA_BACKEND)'}; expected one of auto, ${BACKEND_NAMES.join(', ')}`,
+      `unknown backend '${value}'${options.backend ? '' : ' (from env HYDRALORA_BACKEND)'}; expected one of auto, ${registry.names().join(', ')}`,
     );
   }
-  return value as BackendName | 'auto';
+  return value;
 }
 
 /**
  * Initialise the fastest available backend (or the one asked for), register the kernels that
- * training needs, and install the memory budget. Idempotent for the same choice.
+ * training needs, and install the memory budget. Idempotent for the same choice: while a backend
+ * chosen from the same registry is active, 'auto' keeps it (registering a plugin later does not
+ * switch; ask for it by name).
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  const want = requested(options);
-  if (active && (want === 'auto' || want === active.name) && tf.getBackend() === active.tfjsName)
+  const registry = options.registry ?? backendRegistry;
+  const want = requested(options, registry);
+  if (
+    active &&
+    tf.getBackend() === active.tfjsName &&
+    (want === 'auto' ? registry === activeRegistry : registry.get(want) === activePlugin)
+  )
     return active;
-  const candidates: readonly BackendName[] = want === 'auto' ? BACKEND_NAMES : [want];
+  const candidates = want === 'auto' ? registry.plugins().map((e) => e.plugin) : [registry.get(want)];
   const skipped: BackendInfo['skipped'] = [];
-  for (const name of candidates) {
+  for (const plugin of candidates) {
     try {
-      const tfjsName = await PROBES[name]();
-      await activate(name, tfjsName);
-      registerTrainingKernels();
+      await plugin.probe();
+      await activate(plugin);
+      plugin.kernels?.();
       installMemoryBudget(options.memory);
-      active = { name, tfjsName, skipped };
+      active = { name: plugin.name, tfjsName: plugin.tfjsName, skipped };
+      activePlugin = plugin;
+      activeRegistry = registry;
       return active;
     } catch (error) {
       const reason = describeFailure(error);
       if (want !== 'auto') {
         throw new BackendError(
-          `backend '${name}' was requested but cannot be used: ${reason}. To use it, ${INSTALL_HINT[name]}.`,
+          `backend '${plugin.name}' was requested but cannot be used: ${reason}. To use it, ${plugin.installHint}.`,
         );
       }
-      skipped.push({ backend: name, reason });
+      skipped.push({ backend: plugin.name, reason });
     }
   }
   throw new BackendError(
@@ -180,13 +128,61 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   );
 }
 
+/** What `withBackend` restores: the verified active backend and where it came from. */
+interface ActiveState {
+  info: BackendInfo | undefined;
+  plugin: BackendPlugin | undefined;
+  registry: BackendRegistry | undefined;
+  tfjsName: string;
+}
+
+/**
+ * Run `fn` on the backend `name` (resolved from `registry`), then switch back to the backend that
+ * was active before, restoring what `activeBackend()` reports. Internal: used by the conformance check.
+ */
+export async function withBackend<T>(
+  name: BackendName,
+  fn: (info: BackendInfo) => Promise<T>,
+  registry: BackendRegistry = backendRegistry,
+): Promise<T> {
+  const saved: ActiveState = {
+    info: active,
+    plugin: activePlugin,
+    registry: activeRegistry,
+    tfjsName: tf.getBackend(),
+  };
+  try {
+    return await fn(await initBackend({ backend: name, registry }));
+  } finally {
+    // tfjs names no backend before its first use; then there is nothing to restore.
+    if (saved.tfjsName && tf.getBackend() !== saved.tfjsName) {
+      await tf.setBackend(saved.tfjsName);
+      await tf.ready();
+    }
+    active = saved.info;
+    activePlugin = saved.plugin;
+    activeRegistry = saved.registry;
+  }
+}
+
 /** The backend chosen by the last successful `initBackend`, or undefined. */
 export function activeBackend(): BackendInfo | undefined {
   return active && tf.getBackend() === active.tfjsName ? active : undefined;
 }
 
+/** One registered backend, as `describeBackend` lists it. */
+export interface RegisteredBackend {
+  name: BackendName;
+  tfjsName: string;
+  /** One of the five built-ins (false: a plugin). */
+  builtin: boolean;
+  /** Its auto-resolution priority (higher is tried first). */
+  priority: number;
+  description: string | null;
+}
+
 export interface BackendReport {
-  backend: BackendName | string;
+  backend: BackendName;
   tfjsBackend: string;
   version: string;
   device: string;
@@ -200,6 +196,8 @@ export interface BackendReport {
     budgetBytes: number | null;
   };
   skipped: BackendInfo['skipped'];
+  /** Every backend of the registry in use, built-ins and plugins, in auto-resolution order. */
+  registered: RegisteredBackend[];
   platform: string;
   node: string;
 }
@@ -243,6 +241,13 @@ export async function describeBackend(): Promise<BackendReport> {
       budgetBytes,
     },
     skipped: info?.skipped ?? [],
+    registered: (activeRegistry ?? backendRegistry).plugins().map(({ plugin, priority }) => ({
+      name: plugin.name,
+      tfjsName: plugin.tfjsName,
+      builtin: BUILTIN_BACKENDS.includes(plugin),
+      priority,
+      description: plugin.description ?? null,
+    })),
     platform: `${process.platform}-${process.arch}`,
     node: process.version,
   };

@@ -9,7 +9,24 @@ export {
   describeBackend,
   type InitBackendOptions,
   initBackend,
+  type RegisteredBackend,
 } from './backend.js';
+export {
+  type BackendPlugin,
+  type BackendPosition,
+  BackendRegistry,
+  BUILTIN_BACKENDS,
+  type BuiltinBackendName,
+  backendRegistry,
+  createBackendRegistry,
+  DEFAULT_BACKEND_PRIORITY,
+  registerBackend,
+} from './backends/index.js';
+export {
+  type ConformanceOptions,
+  type ConformanceReport,
+  checkBackendConformance,
+} from './conformance.js';
 export { registerTrainingKernels, segmentSumInto } from './kernels/index.js';
 export {
   installMemoryBudget,

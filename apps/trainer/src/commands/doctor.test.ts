@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { registerBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { doctorReport, formatDoctorReport } from './doctor.js';
@@ -26,6 +27,42 @@ describe('doctor report', () => {
   it('rejects an unknown --backend naming the flag and the choices', async () => {
     await expect(doctorReport({ backend: 'cuda' })).rejects.toThrow(
       /--backend: unknown backend 'cuda'; expected one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu/,
+    );
+  });
+});
+
+describe('doctor with a registered backend plugin', () => {
+  it('lists the plugin, accepts its name for --backend and shows its install hint when it cannot load', async () => {
+    registerBackend({
+      name: 'doctor-test-npu',
+      tfjsName: 'doctor-test-npu',
+      description: 'a test plugin whose device is never present',
+      installHint: 'install doctor-test-npu-driver@1.0',
+      probe: async () => {
+        throw new Error('no NPU device found');
+      },
+    });
+    const report = await doctorReport({ backend: 'wasm' });
+    expect(report.registered.map((b) => [b.name, b.builtin])).toEqual([
+      ['tensorflow-gpu', true],
+      ['tensorflow', true],
+      ['webgpu', true],
+      ['wasm', true],
+      ['cpu', true],
+      ['doctor-test-npu', false],
+    ]);
+    const text = formatDoctorReport(report);
+    expect(text).toMatch(
+      /\nbackends {4}tensorflow-gpu → tensorflow → webgpu → wasm → cpu → doctor-test-npu \(plugin\)\n/,
+    );
+    expect(text).toMatch(
+      /\nplugin {6}doctor-test-npu \(tfjs doctor-test-npu, priority 0\): a test plugin whose device is never present\n/,
+    );
+    await expect(doctorReport({ backend: 'doctor-test-npu' })).rejects.toThrow(
+      "backend 'doctor-test-npu' was requested but cannot be used: no NPU device found. To use it, install doctor-test-npu-driver@1.0.",
+    );
+    await expect(doctorReport({ backend: 'tpu' })).rejects.toThrow(
+      /expected one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu, doctor-test-npu$/,
     );
   });
 });

@@ -4,9 +4,8 @@
  * energy telemetry is measured or estimated on this machine.
  */
 import {
-  BACKEND_NAMES,
-  type BackendName,
   type BackendReport,
+  backendRegistry,
   describeBackend,
   EnergyMeter,
   initBackend,
@@ -27,16 +26,13 @@ export interface DoctorOptions {
 /** Initialise the backend and build the doctor report. */
 export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorReport> {
   const { backend } = options;
-  if (
-    backend !== undefined &&
-    backend !== 'auto' &&
-    !(BACKEND_NAMES as readonly string[]).includes(backend)
-  ) {
+  // Built-ins and any plugin registered in this process (e.g. by a module preloaded with --import).
+  if (backend !== undefined && backend !== 'auto' && !backendRegistry.has(backend)) {
     throw new UserError(
-      `--backend: unknown backend '${backend}'; expected one of auto, ${BACKEND_NAMES.join(', ')}`,
+      `--backend: unknown backend '${backend}'; expected one of auto, ${backendRegistry.names().join(', ')}`,
     );
   }
-  await initBackend(backend ? { backend: backend as BackendName | 'auto' } : {});
+  await initBackend(backend ? { backend } : {});
   const report = await describeBackend();
   const meter = await EnergyMeter.start({ sampleIntervalMs: 0 });
   const energy = await meter.stop();
@@ -59,6 +55,13 @@ export function formatDoctorReport(r: DoctorReport): string {
         `budget ${MiB(r.memory.budgetBytes)}, process RSS ${MiB(r.memory.rssBytes)}`,
     ],
     ...r.skipped.map((s): [string, string] => ['skipped', `${s.backend}: ${s.reason}`]),
+    ['backends', r.registered.map((b) => (b.builtin ? b.name : `${b.name} (plugin)`)).join(' → ')],
+    ...r.registered
+      .filter((b) => !b.builtin)
+      .map((b): [string, string] => [
+        'plugin',
+        `${b.name} (tfjs ${b.tfjsName}, priority ${b.priority})${b.description ? `: ${b.description}` : ''}`,
+      ]),
     ['energy CPU', r.energy.cpu],
     ['energy GPU', r.energy.gpu],
     ['energy RAM', r.energy.ram],
@@ -76,7 +79,7 @@ export function register(program: Command): void {
     .option('--json', 'print the report as JSON')
     .option(
       '--backend <name>',
-      `require a backend: auto, ${BACKEND_NAMES.join(', ')} (default: env HYDRALORA_BACKEND, else auto)`,
+      `require a backend: auto, ${backendRegistry.names().join(', ')} (default: env HYDRALORA_BACKEND, else auto)`,
     )
     .action(async (options: { json?: boolean; backend?: string }) => {
       const report = await doctorReport(options.backend ? { backend: options.backend } : {});

@@ -8,9 +8,12 @@ import { registerUnsortedSegmentSum } from './unsorted-segment-sum.js';
 
 export { segmentSumInto } from './unsorted-segment-sum.js';
 
-/** Register the training kernels for the active backend (idempotent). */
-export function registerTrainingKernels(): void {
-  const name = tf.getBackend();
+/**
+ * Register the training kernels for backend `name` (default: the active backend; idempotent). Only
+ * wasm and cpu need any; for other names this does nothing. A plugin backend that runs on cpu or
+ * wasm instances can call it for that base before copying the base's kernels.
+ */
+export function registerTrainingKernels(name: string = tf.getBackend()): void {
   if (name === 'wasm' || name === 'cpu') registerUnsortedSegmentSum(name);
   if (name === 'wasm') registerWasmSlice();
 }
