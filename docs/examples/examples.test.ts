@@ -41,6 +41,8 @@ const TESTED_TS = new Set([
   'plugins/temperature-router.ts',
   'plugins/moe-diverse-method.ts',
   'plugins/capitals-task.ts',
+  'export-peft.ts', // tested in export-peft.test.ts
+  'plugins/nan-guard-backend.ts', // tested in backend-plugin.test.ts
 ]);
 
 /**

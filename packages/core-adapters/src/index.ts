@@ -20,6 +20,17 @@ export {
   loraScaling,
   parseAdapterConfig,
 } from './config.js';
+export {
+  type CollapseOptions,
+  collapseAdapter,
+  exportPeftLora,
+  type PeftLora,
+  type PeftLoraModule,
+  type SourceRouting,
+  savePeftLora,
+} from './export/collapse.js';
+export { formatHeadWeights, type HeadWeightsSpec, parseHeadWeights } from './export/head-weights.js';
+export { mergePeftLora } from './export/merge-lora.js';
 export { writeFileAtomic } from './io/atomic.js';
 export {
   CONFIG_FILE,

@@ -5,6 +5,7 @@ import { register as cluster } from './cluster.js';
 import { register as demo } from './demo.js';
 import { register as doctor } from './doctor.js';
 import { register as registerEval } from './eval.js';
+import { register as exportAdapter } from './export.js';
 import { register as generate } from './generate.js';
 import { register as pretrain } from './pretrain.js';
 import { register as repro } from './repro.js';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
     doctor,
     generate,
     score,
+    exportAdapter,
     cluster,
     evaluate,
     pretrain,

@@ -14,6 +14,7 @@ import { AdapterModel } from '../adapter-model.js';
 import { type AdapterConfig, adapterConfigSchema, parseAdapterConfig } from '../config.js';
 import type { AdapterTensor } from '../layer/adapter-layer.js';
 import { type MethodRegistry, methodRegistry } from '../methods/registry.js';
+import type { AdapterMethod } from '../methods/types.js';
 import type { AdaptableModel } from '../model-types.js';
 import { writeFileAtomic } from './atomic.js';
 import { decodeSafetensors, encodeSafetensors, type HostTensor } from './safetensors.js';
@@ -81,7 +82,15 @@ export async function saveAdapter(
   const handle = model instanceof AdapterModel ? model : AdapterModel.of(model);
   const name = options.adapter ?? handle.activeAdapter ?? 'default';
   const config = handle.config(name);
-  const method = methodRegistry.get(config.method);
+  const tensors = adapterTensors(handle, name);
+  await writePeftFiles(dir, peftConfigJson(config, methodRegistry.get(config.method)), tensors);
+}
+
+/**
+ * The tensors `saveAdapter` writes for an adapter, on the host: PEFT names
+ * (`base_model.model.<module>.lora_A.weight`, …) and PyTorch layout ([r, in], [out, r], [N, in]).
+ */
+export function adapterTensors(handle: AdapterModel, name: string): Record<string, HostTensor> {
   const tensors: Record<string, HostTensor> = {};
   for (const [module, layer] of handle.layers(name)) {
     for (const t of layer.tensors()) {
@@ -100,6 +109,11 @@ export async function saveAdapter(
       transposed.dispose();
     }
   }
+  return tensors;
+}
+
+/** The `adapter_config.json` object written for a config: PEFT's LoraConfig keys (+ our extras). */
+export function peftConfigJson(config: AdapterConfig, method: AdapterMethod): Record<string, unknown> {
   const json: Record<string, unknown> = {
     ...PEFT_FIXED,
     alpha_pattern: config.alpha_pattern,
@@ -118,9 +132,17 @@ export async function saveAdapter(
     json.init_seed = config.init_seed;
     for (const key of method.extraConfigKeys) json[key] = config[key];
   }
-  const sorted = Object.fromEntries(Object.entries(json).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(json).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Write the weights, then the config, each atomically (a reader never sees half a file). */
+export async function writePeftFiles(
+  dir: string,
+  configJson: Record<string, unknown>,
+  tensors: Record<string, HostTensor>,
+): Promise<void> {
   await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(tensors, { format: 'pt' }));
-  await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(sorted, null, 2)}\n`);
+  await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(configJson, null, 2)}\n`);
 }
 
 export interface LoadOptions {
