@@ -15,7 +15,6 @@
  * (a uniform router with uniform ω, a sample routed to ω, a Split sample of component i); a
  * per-token router picks other ω's for other tokens, which no single LoRA can reproduce.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { routerRegistry } from '@hydralora/router';
 import type { AdapterModel } from '../adapter-model.js';
@@ -26,10 +25,10 @@ import {
   PEFT_PREFIX,
   peftConfigJson,
   readAdapterConfig,
-  WEIGHTS_FILE,
+  readAdapterWeights,
   writePeftFiles,
 } from '../io/peft-files.js';
-import { decodeSafetensors, type HostTensor } from '../io/safetensors.js';
+import type { HostTensor } from '../io/safetensors.js';
 import type { LayerShape } from '../layer/shape.js';
 import { loraMethod } from '../methods/lora/index.js';
 import { type MethodRegistry, methodRegistry } from '../methods/registry.js';
@@ -108,16 +107,10 @@ async function readAdapterFiles(dir: string, options: CollapseOptions): Promise<
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
   });
-  const file = join(dir, WEIGHTS_FILE);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new Error(`${file}: cannot read the adapter weights (${(error as Error).message})`);
-  }
+  const { tensors, file } = await readAdapterWeights(dir);
   return {
     config,
-    tensors: decodeSafetensors(bytes, file).tensors,
+    tensors,
     source: file,
     configSource: join(dir, CONFIG_FILE),
   };

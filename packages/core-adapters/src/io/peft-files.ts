@@ -207,14 +207,7 @@ export async function loadAdapter(
 ): Promise<AdapterModel> {
   const config = await readAdapterConfig(dir, options);
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
-  const file = join(dir, WEIGHTS_FILE);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new Error(`${file}: cannot read the adapter weights (${(error as Error).message})`);
-  }
-  const { tensors } = decodeSafetensors(bytes, file);
+  const { tensors, file } = await readAdapterWeights(dir);
   const name = options.adapter ?? 'default';
   const handle = AdapterModel.of(model).add(name, config, {
     registry: options.registry,
@@ -267,4 +260,18 @@ export async function loadAdapter(
     throw error;
   }
   return handle;
+}
+
+/** Read and decode `adapter_model.safetensors` of an adapter directory (errors name the file). */
+export async function readAdapterWeights(
+  dir: string,
+): Promise<{ tensors: Record<string, HostTensor>; file: string }> {
+  const file = join(dir, WEIGHTS_FILE);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new Error(`${file}: cannot read the adapter weights (${(error as Error).message})`);
+  }
+  return { tensors: decodeSafetensors(bytes, file).tensors, file };
 }
