@@ -2,7 +2,8 @@ import { initBackend } from '@hydralora/gpu-backend';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseKRange, runSweep } from '../sweep.js';
 import { intOption } from '../util/options.js';
-import { commandLine, embeddedOptions, progressHooks, seedCount } from './repro.js';
+import { embeddedOptions, progressHooks } from './embedded.js';
+import { commandLine, seedCount } from './repro.js';
 
 export function register(program: Command): void {
   embeddedOptions(
@@ -28,7 +29,8 @@ export function register(program: Command): void {
       .option('--out <dir>', 'output directory', 'runs/sweep'),
   ).action(async (o) => {
     await initBackend();
-    const result = await runSweep({ ...o, ks: o.k, commandLine: commandLine(), ...progressHooks(!!o.json) });
+    const { stop, ...hooks } = progressHooks(!!o.json);
+    const result = await runSweep({ ...o, ks: o.k, commandLine: commandLine(), ...hooks }).finally(stop);
     if (o.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(`\n${result.table}\n`);
