@@ -44,9 +44,9 @@ describe('HumanEval loading', () => {
 });
 
 describe('executeCompletion', () => {
-  it('builds the program as OpenAI does, plus the completion marker', () => {
+  it('builds the program exactly as OpenAI does', () => {
     expect(buildProgram(add(), '    return a + b')).toBe(
-      `${add().prompt}    return a + b\n${add().test}\ncheck(add)\nimport os as __hydralora_os\n__hydralora_os.write(3, b"HYDRALORA-CHECK-COMPLETED")\n`,
+      `${add().prompt}    return a + b\n${add().test}\ncheck(add)`,
     );
   });
 
@@ -82,38 +82,21 @@ describe('executeCompletion', () => {
     expect(crashed).toMatchObject({ passed: false, exitCode: 3, reason: 'failed: exit code 3' });
   });
 
-  it('runs in its own temp dir (removed), with no inherited secrets, stdin closed', async () => {
-    process.env.HYDRALORA_TEST_SECRET = 'hunter2';
-    try {
-      const probe = path.join(scratch, 'probe.txt');
-      const body =
-        '    import os, sys\n' +
-        `    open(${JSON.stringify(probe)}, "w").write(os.getcwd() + "\\n" + ",".join(sorted(os.environ)))\n` +
-        '    return a + b\n';
-      expect((await executeCompletion(add(), body)).passed).toBe(true);
-      const [cwd, names] = (await readFile(probe, 'utf8')).split('\n');
-      expect(path.basename(cwd!)).toMatch(/^hydralora-humaneval-/);
-      expect(existsSync(cwd!)).toBe(false);
-      expect(names!.split(',').filter((n) => n !== 'LC_CTYPE')).toEqual(['LANG', 'PATH']);
-    } finally {
-      delete process.env.HYDRALORA_TEST_SECRET;
-    }
+  it('runs in a private /tmp as cwd and home, stdin closed, with the same verdicts without the sandbox', async () => {
+    const where = '    import os\n    raise Exception(os.getcwd() + " " + os.environ["HOME"])\n';
+    expect((await executeCompletion(add(), where)).reason).toBe('failed: Exception: /tmp /tmp');
     const reads = await executeCompletion(add(), '    return int(input())\n');
     expect(reads.reason).toMatch(/^failed: EOFError/);
+    const unsafe = await executeCompletion(add(), where, { unsafeNoSandbox: true });
+    expect(unsafe.reason).toMatch(/^failed: Exception: \/.*hydralora-humaneval-\S+ \/.*hydralora-humaneval-/);
+    const dir = unsafe.reason.split(' ')[2]!;
+    expect(existsSync(dir)).toBe(false);
+    expect(await executeCompletion(add(), '    return a + b\n', { unsafeNoSandbox: true })).toMatchObject({
+      passed: true,
+    });
   });
 
-  it('kills background children with the group and caps the output', async () => {
-    const pidFile = path.join(scratch, 'child.pid');
-    const body =
-      '    import subprocess\n' +
-      `    p = subprocess.Popen(["sleep", "30"])\n    open(${JSON.stringify(pidFile)}, "w").write(str(p.pid))\n` +
-      '    return a + b\n';
-    expect((await executeCompletion(add(), body)).passed).toBe(true);
-    const pid = Number(await readFile(pidFile, 'utf8'));
-    await new Promise((r) => setTimeout(r, 200));
-    // gone, or a zombie waiting for its new parent to reap it: not running either way
-    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-    expect(stat === '' || /^\d+ \(sleep\) Z/.test(stat), stat).toBe(true);
+  it('caps the output', async () => {
     const loud = await executeCompletion(add(), '    while True:\n        print("x" * 1000)\n', {
       maxOutputBytes: 100_000,
     });
