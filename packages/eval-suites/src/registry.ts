@@ -19,6 +19,11 @@ export interface TaskContext {
   samples?: string;
   /** HumanEval with a model: completions per problem (default 1; pass@10 needs >= 10). */
   samplesPerProblem?: number;
+  /**
+   * HumanEval: run generated code without the bubblewrap sandbox (it can then touch your files,
+   * network and processes). Without it, a missing or unusable `bwrap` is an error.
+   */
+  unsafeNoSandbox?: boolean;
   /** Progress of long phases. */
   progress?: ProgressReporter;
 }

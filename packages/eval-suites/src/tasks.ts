@@ -89,7 +89,8 @@ export const gsm8kTask: EvalTask = {
 /** HumanEval: generated completions, or a samples file when `context.samples` is set (no model). */
 export const humanEvalTask: EvalTask = {
   name: 'humaneval',
-  description: 'HumanEval (JSONL[.gz]) executed in python3 with a time limit; pass@k; or --samples FILE',
+  description:
+    'HumanEval (JSONL[.gz]) executed in a bubblewrap sandbox with time and resource limits; pass@k; or --samples FILE',
   async run(context) {
     const problems = await loadHumanEval(dataFile(context.data, 'humaneval', 'HumanEval.jsonl.gz'));
     const chosen = problems.slice(0, context.limit ?? problems.length);
@@ -100,7 +101,7 @@ export const humanEvalTask: EvalTask = {
       r = await scoreSamples(
         chosen,
         context.limit === undefined ? samples : samples.filter((s) => ids.has(s.task_id)),
-        { progress: context.progress },
+        { progress: context.progress, unsafeNoSandbox: context.unsafeNoSandbox },
       );
     } else {
       r = await evaluateHumanEval(requireModel(context, 'humaneval'), chosen, {
@@ -108,6 +109,7 @@ export const humanEvalTask: EvalTask = {
         seed: context.seed,
         batchSize: context.batchSize,
         progress: context.progress,
+        unsafeNoSandbox: context.unsafeNoSandbox,
       });
     }
     return result('humaneval', r.passAtK, chosen.length, r.tasks, {
@@ -115,6 +117,7 @@ export const humanEvalTask: EvalTask = {
       samplesPerProblem: context.samples ? null : (context.samplesPerProblem ?? 1),
       seed: context.seed ?? 0,
       limit: context.limit ?? null,
+      sandbox: context.unsafeNoSandbox ? 'none (--unsafe-no-sandbox)' : 'bubblewrap',
     });
   },
 };

@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { EvalModel } from '@hydralora/eval-suites';
+import { type EvalModel, resolvePython } from '@hydralora/eval-suites';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEvalCommand } from './eval.js';
 
@@ -36,6 +36,32 @@ describe('hydralora eval', () => {
     });
     expect(result.metrics).toEqual({ 'pass@1': 0.5 });
     expect(result.details).toMatchObject([{ task_id: 'T/0', n: 2, correct: 1 }]);
+  });
+
+  it('refuses humaneval without bubblewrap in one line, and runs it with --unsafe-no-sandbox', async () => {
+    // a PATH that holds python3 but no bwrap
+    const bin = path.join(dir, 'bin');
+    await mkdir(bin, { recursive: true });
+    await symlink(resolvePython(), path.join(bin, 'python3'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      const options = {
+        data: path.join(dir, 'problems.jsonl'),
+        samples: path.join(dir, 'samples.jsonl'),
+        progress: false,
+      };
+      const error = await runEvalCommand('humaneval', options).catch((e: Error) => e);
+      expect((error as Error).message).toMatch(
+        /^HumanEval execution needs bubblewrap, and "bwrap" was not found: install bubblewrap \(Debian\/Ubuntu: apt-get install bubblewrap.*or pass --unsafe-no-sandbox/,
+      );
+      expect((error as Error).message).not.toContain('\n');
+      const unsafe = await runEvalCommand('humaneval', { ...options, unsafeNoSandbox: true });
+      expect(unsafe.metrics).toEqual({ 'pass@1': 0.5 });
+      expect(unsafe.config).toMatchObject({ sandbox: 'none (--unsafe-no-sandbox)' });
+    } finally {
+      process.env.PATH = saved;
+    }
   });
 
   it('loads the model through the injected hook', async () => {

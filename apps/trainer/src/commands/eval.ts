@@ -1,7 +1,7 @@
 /**
  * `hydralora eval TASK --data PATH [--model DIR] [--adapter DIR] [--limit N] [--shots K] [--json]`
  * and `hydralora eval humaneval --data PATH --samples FILE [--json]` (no model: scores the given
- * completions). The suites live in @hydralora/eval-suites; this file only parses flags, finds the
+ * completions) in a bubblewrap sandbox (`--unsafe-no-sandbox` runs it without one). The suites live in @hydralora/eval-suites; this file only parses flags, finds the
  * data, loads the model through the injectable `loadEvalModel` hook and prints the result.
  */
 import {
@@ -45,6 +45,7 @@ export interface EvalCommandOptions {
   json?: boolean;
   out?: string;
   progress?: boolean;
+  unsafeNoSandbox?: boolean;
 }
 
 const notWired: LoadEvalModel = async () => {
@@ -93,6 +94,7 @@ export async function runEvalCommand(
     samplesPerProblem: options.numSamples,
     batchSize: options.batchSize,
     seed: options.seed,
+    unsafeNoSandbox: options.unsafeNoSandbox === true,
     progress: options.progress === false || !process.stderr.isTTY ? silentProgress : createProgressBar(),
   });
 }
@@ -123,6 +125,10 @@ export function register(program: Command, hooks: EvalCommandHooks = {}): void {
     )
     .option('--batch-size <n>', 'prompts per model call', integer('--batch-size', 1))
     .option('--seed <n>', 'seed of sampled generation (default 0)', integer('--seed', 0))
+    .option(
+      '--unsafe-no-sandbox',
+      'humaneval: run generated code without the bubblewrap sandbox (it can read your files and use the network)',
+    )
     .option('--json', 'print the result as JSON')
     .option('--out <file>', 'also write the JSON result to FILE (atomically)')
     .option('--no-progress', 'no progress bar on stderr')

@@ -144,8 +144,7 @@ export async function executeCompletion(
   const python = pythonInstall(options.python);
   const sandboxed = !options.unsafeNoSandbox;
   const asRoot = process.getuid?.() === 0;
-  const bwrap = options.bwrap ?? 'bwrap';
-  if (sandboxed) assertSandboxWorks(bwrap, python, asRoot);
+  const bwrap = sandboxed ? assertSandboxWorks(options.bwrap ?? 'bwrap', python, asRoot) : '';
   const limits = limitsOf(options, timeoutMs, sandboxed);
   const token = randomBytes(32);
   const proof = createHmac('sha256', token).update('hydralora-humaneval-passed').digest('hex');

@@ -31,7 +31,8 @@ function processesWith(marker: string): string[] {
 
 async function noneLeft(marker: string): Promise<string[]> {
   // the kernel needs a moment to tear a PID namespace down
-  for (let i = 0; i < 20 && processesWith(marker).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 20 && processesWith(marker).length > 0; i++)
+    await new Promise((r) => setTimeout(r, 100));
   return processesWith(marker);
 }
 
@@ -46,19 +47,17 @@ afterAll(async () => {
 describe('the sandbox contains what escaped before', () => {
   it('writes outside its temp folder do not reach the host', async () => {
     const hostFile = path.join(scratch, 'escape.txt');
-    const hostTmp = `/tmp/hydralora-escape-${randomBytes(6).toString('hex')}`;
+    const name = `hydralora-escape-${randomBytes(6).toString('hex')}`;
+    const targets = [hostFile, `/tmp/${name}`, `/usr/${name}`, `/etc/${name}`];
     const body =
       RIGHT +
       'import os\nwritten = []\n' +
-      `for target in [${JSON.stringify(hostFile)}, ${JSON.stringify(hostTmp)}, "/usr/escape.txt", "/etc/escape.txt"]:\n` +
+      `for target in ${JSON.stringify(targets)}:\n` +
       '    try:\n        open(target, "w").write("x")\n        written.append(target)\n    except OSError:\n        pass\n' +
       'print(written)\n';
     const result = await run(body);
     expect(result.passed).toBe(true);
-    expect(existsSync(hostFile)).toBe(false);
-    expect(existsSync(hostTmp)).toBe(false);
-    expect(existsSync('/usr/escape.txt')).toBe(false);
-    expect(existsSync('/etc/escape.txt')).toBe(false);
+    expect(targets.filter((t) => existsSync(t))).toEqual([]);
   });
 
   it("sees neither the evaluator's environment nor its /proc", async () => {
@@ -76,7 +75,8 @@ describe('the sandbox contains what escaped before', () => {
         'raise Exception(repr([sorted(os.environ), len(read), hits]))\n';
       const result = await run(body);
       // it read its own /proc files, found the secret nowhere; its environment is what the sandbox sets
-      const [, names, count, hits] = /^failed: Exception: \[(\[.*?\]), (\d+), (\[.*\])\]$/.exec(result.reason) ?? [];
+      const [, names, count, hits] =
+        /^failed: Exception: \[(\[.*?\]), (\d+), (\[.*\])\]$/.exec(result.reason) ?? [];
       expect(names).toBe("['HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR']");
       expect(Number(count)).toBeGreaterThan(0);
       expect(hits).toBe('[]');
@@ -189,7 +189,8 @@ describe('resource limits', () => {
 
   it('contains a fork bomb: killed at the time limit, nothing left behind', async () => {
     const marker = `hydralora-bomb-${randomBytes(6).toString('hex')}`;
-    const bomb = 'import os\\nwhile True:\\n    try:\\n        os.fork()\\n    except OSError:\\n        pass';
+    const bomb =
+      'import os\\nwhile True:\\n    try:\\n        os.fork()\\n    except OSError:\\n        pass';
     const body = `${RIGHT}import os, sys\nos.execv(sys.executable, [sys.executable, "-c", "${bomb}", ${JSON.stringify(marker)}])\n`;
     const result = await run(body, { timeoutMs: 2000 });
     expect(result).toMatchObject({ passed: false, reason: 'timed out' });
@@ -200,7 +201,9 @@ describe('resource limits', () => {
   it('caps memory', async () => {
     const memory = await run(`${RIGHT}x = bytearray(2 << 30)\n`);
     expect(memory.reason).toBe('failed: MemoryError');
-    const growing = await run(`${RIGHT}x = []\nwhile True:\n    x.append(bytearray(1 << 20))\n`);
+    const growing = await run(`${RIGHT}x = []\nwhile True:\n    x.append(bytearray(64 << 20))\n`, {
+      timeoutMs: 20_000,
+    });
     expect(growing.reason).toBe('failed: MemoryError');
   });
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where a Python installation lives (what the sandbox must show read-only). */
@@ -34,7 +34,13 @@ export const SANDBOX_ENV: Readonly<Record<string, string>> = {
 /** Size of the sandbox's private writable `/tmp` (its cwd and home). */
 export const SANDBOX_TMP_BYTES = 64 << 20;
 
-const ETC_FILES = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime'];
+const ETC_FILES = [
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/alternatives',
+  '/etc/localtime',
+];
 const TOP_LEVEL = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 
 /** Whether `child` is `parent` or inside it. */
@@ -106,6 +112,25 @@ export function runUid(): number {
   return randomInt(1_900_000_000, 2_000_000_000);
 }
 
+/**
+ * `command` as a path, searched in the evaluator's PATH (the sandbox's own PATH is minimal);
+ * `command` itself when it holds a `/`; undefined when it is not found.
+ */
+export function findExecutable(command: string, searchPath = process.env.PATH ?? ''): string | undefined {
+  if (command.includes('/')) return existsSync(command) ? command : undefined;
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, command);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
 /** Installing bubblewrap, in one line. */
 export const INSTALL_HINT =
   'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)';
@@ -116,10 +141,17 @@ export const UNSAFE_HINT =
 const checked = new Map<string, string | undefined>();
 
 /**
- * Checks once per (bwrap, python) that the sandbox starts: runs `python -c pass` in it. Throws a
- * one-line error naming what to install (bwrap missing) or what failed (namespaces not allowed).
+ * Finds `command` (default `bwrap`) and checks once per (bwrap, python) that the sandbox starts:
+ * runs `python -c pass` in it. Returns bwrap's path. Throws a one-line error naming what to install
+ * (bwrap missing) or what failed (namespaces not allowed).
  */
-export function assertSandboxWorks(bwrap: string, python: PythonInstall, asRoot: boolean): void {
+export function assertSandboxWorks(command: string, python: PythonInstall, asRoot: boolean): string {
+  const bwrap = findExecutable(command);
+  if (!bwrap) {
+    throw new Error(
+      `HumanEval execution needs bubblewrap, and "${command}" was not found: ${INSTALL_HINT}, ${UNSAFE_HINT}`,
+    );
+  }
   const key = `${bwrap}\0${python.executable}\0${asRoot}`;
   if (!checked.has(key)) {
     const probe = spawnSync(
@@ -143,4 +175,5 @@ export function assertSandboxWorks(bwrap: string, python: PythonInstall, asRoot:
   }
   const problem = checked.get(key);
   if (problem) throw new Error(problem);
+  return bwrap;
 }
