@@ -64,6 +64,7 @@ export async function evaluateBbh(
       prompt: buildBbhPrompt(task.cotPrompt, example.input),
     })),
   );
+  if (items.length === 0) throw new Error('evaluateBbh: no examples to evaluate');
   const completions = await mapInBatches(
     items.map((i) => i.prompt),
     options.batchSize ?? 8,

@@ -60,6 +60,7 @@ export async function loadBbh(dir: string, tasks?: readonly string[]): Promise<B
   } catch (error) {
     throw new Error(`cannot read the BBH folder ${dir}: ${(error as Error).message}`);
   }
+  if (names.length === 0) throw new Error(`no BBH <task>.json files in ${dir}`);
   const chosen = tasks ? [...tasks] : names;
   for (const t of chosen)
     if (!names.includes(t)) throw new Error(`BBH task "${t}" has no file ${t}.json in ${dir}`);

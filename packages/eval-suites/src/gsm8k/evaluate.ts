@@ -5,7 +5,7 @@ import { mapInBatches } from '../util/batch.js';
 import { readJsonl } from '../util/files.js';
 import { truncateAtStop } from '../util/text.js';
 import { GSM8K_COT_EXEMPLARS } from './exemplars.js';
-import { extractGsm8kAnswer, goldGsm8kAnswer } from './extract.js';
+import { extractGsm8kAnswer, goldAnswerProblem, goldGsm8kAnswer } from './extract.js';
 
 /** One GSM8K problem with its normalised gold answer. */
 export interface Gsm8kProblem {
@@ -16,11 +16,24 @@ export interface Gsm8kProblem {
   gold: string;
 }
 
-const Row = z.object({ question: z.string().min(1), answer: z.string().min(1) });
+const Row = z.object({
+  question: z.string().min(1),
+  answer: z
+    .string()
+    .min(1)
+    .superRefine((answer, ctx) => {
+      const problem = goldAnswerProblem(answer);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+});
 
-/** Loads a GSM8K JSONL file (`question`, `answer` ending in `#### N`). Errors name file and line. */
+/**
+ * Loads a GSM8K JSONL file (`question`, `answer` ending in `#### N`, N a number). Errors name the
+ * file, line and value; a file without problems is an error.
+ */
 export async function loadGsm8k(file: string): Promise<Gsm8kProblem[]> {
   const rows = await readJsonl(file, Row);
+  if (rows.length === 0) throw new Error(`${file}: no GSM8K problems (the file is empty)`);
   return rows.map((row, i) => ({ ...row, gold: goldGsm8kAnswer(row.answer, `${file}: record ${i + 1}`) }));
 }
 
@@ -78,6 +91,7 @@ export async function evaluateGsm8k(
 ): Promise<Gsm8kResult> {
   const shots = options.shots ?? 8;
   const chosen = problems.slice(0, options.limit ?? problems.length);
+  if (chosen.length === 0) throw new Error('evaluateGsm8k: no problems to evaluate');
   const prompts = chosen.map((p) => buildGsm8kPrompt(p.question, shots));
   const completions = await mapInBatches(
     prompts,
@@ -94,7 +108,7 @@ export async function evaluateGsm8k(
   });
   const correct = predictions.filter((p) => p.correct).length;
   return {
-    accuracy: chosen.length === 0 ? 0 : correct / chosen.length,
+    accuracy: correct / chosen.length,
     correct,
     total: chosen.length,
     predictions,

@@ -32,11 +32,23 @@ export function extractGsm8kAnswer(completion: string): string | undefined {
   return last === undefined ? undefined : normalizeNumber(last);
 }
 
-/** The gold answer of a GSM8K solution: the text after its final `#### `, normalised. */
-export function goldGsm8kAnswer(solution: string, where = 'answer'): string {
+/**
+ * Why `solution` has no usable gold answer (no `####`, nothing after it, or text that is not a
+ * number such as `#### seven`), or undefined when it has one.
+ */
+export function goldAnswerProblem(solution: string): string | undefined {
   const at = solution.lastIndexOf('####');
-  if (at === -1) throw new Error(`${where}: field "answer" does not end with "#### <number>"`);
-  const gold = normalizeNumber(solution.slice(at + 4));
-  if (gold === '') throw new Error(`${where}: field "answer" has nothing after "####"`);
-  return gold;
+  if (at === -1) return 'does not end with "#### <number>"';
+  const raw = solution.slice(at + 4).trim();
+  if (raw === '') return 'has nothing after "####"';
+  if (!Number.isFinite(Number(normalizeNumber(raw))))
+    return `the gold answer after "####" is not a number: ${JSON.stringify(raw)}`;
+  return undefined;
+}
+
+/** The gold answer of a GSM8K solution: the number after its final `####`, normalised. */
+export function goldGsm8kAnswer(solution: string, where = 'answer'): string {
+  const problem = goldAnswerProblem(solution);
+  if (problem) throw new Error(`${where}: field "answer" ${problem}`);
+  return normalizeNumber(solution.slice(solution.lastIndexOf('####') + 4));
 }

@@ -70,8 +70,28 @@ describe('GSM8K files', () => {
         '{"question": "q", "answer": "a\\n#### 1"}\n{"question": "q", "answer": "none"}\n',
       );
       await expect(loadGsm8k(file)).rejects.toThrow(
-        `${file}: record 2: field "answer" does not end with "#### <number>"`,
+        `${file}:2: field "answer": does not end with "#### <number>"`,
       );
+      // a gold answer that is not a number would make every prediction wrong without a word
+      await writeFile(
+        file,
+        '{"question": "q", "answer": "a\\n#### 1"}\n\n{"question": "q", "answer": "b\\n#### seven"}\n',
+      );
+      await expect(loadGsm8k(file)).rejects.toThrow(
+        `${file}:3: field "answer": the gold answer after "####" is not a number: "seven"`,
+      );
+      // an empty file would report accuracy 0
+      await writeFile(file, '\n');
+      await expect(loadGsm8k(file)).rejects.toThrow(`${file}: no GSM8K problems (the file is empty)`);
+      await expect(
+        evaluateGsm8k(
+          scriptedModel(
+            () => 0,
+            () => '',
+          ),
+          [],
+        ),
+      ).rejects.toThrow('evaluateGsm8k: no problems to evaluate');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

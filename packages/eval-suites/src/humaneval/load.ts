@@ -20,6 +20,7 @@ export type HumanEvalSample = z.infer<typeof SampleRow>;
 /** Loads problems from a `.jsonl` or `.jsonl.gz` file; duplicate `task_id`s throw. */
 export async function loadHumanEval(file: string): Promise<HumanEvalProblem[]> {
   const rows = await readJsonl(file, ProblemRow);
+  if (rows.length === 0) throw new Error(`${file}: no HumanEval problems (the file is empty)`);
   const seen = new Set<string>();
   for (const row of rows) {
     if (seen.has(row.task_id)) throw new Error(`${file}: duplicate task_id ${JSON.stringify(row.task_id)}`);

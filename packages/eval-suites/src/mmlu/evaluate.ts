@@ -72,6 +72,7 @@ export async function evaluateMmlu(
       items.push({ subject, index, prompt: buildMmluPrompt(question, dev, shots), answer: question.answer });
     }
   }
+  if (items.length === 0) throw new Error('evaluateMmlu: no questions to evaluate');
   const pairs = items.flatMap((item) => MMLU_CHOICES.map((letter) => [item.prompt, ` ${letter}`] as const));
   const logprobs = await mapInBatches(
     pairs,
@@ -120,7 +121,8 @@ export async function evaluateMmlu(
 async function batchScore(model: EvalModel, prompts: string[], continuations: string[]): Promise<number[]> {
   const out = await model.score(prompts, continuations);
   for (const value of out) {
-    if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`model.score returned ${value}`);
+    if (typeof value !== 'number' || Number.isNaN(value) || value === Number.POSITIVE_INFINITY)
+      throw new Error(`model.score returned ${value}`);
   }
   return out;
 }

@@ -54,6 +54,13 @@ export function parseMmluCsv(text: string, subject: string, file: string): MmluQ
   return out;
 }
 
+/** One MMLU CSV file (UTF-8); a file without questions is an error naming it. */
+async function readMmluCsv(file: string, subject: string): Promise<MmluQuestion[]> {
+  const questions = parseMmluCsv(await readTextFile(file), subject, file);
+  if (questions.length === 0) throw new Error(`${file}: no MMLU questions (the file is empty)`);
+  return questions;
+}
+
 /** MMLU split files of a folder, by subject (`<subject>_<split>.csv`). */
 async function subjectFiles(dir: string, split: 'dev' | 'test'): Promise<Map<string, string>> {
   let names: string[];
@@ -93,9 +100,9 @@ export async function loadMmlu(dir: string, subjects?: readonly string[]): Promi
     if (!testFile)
       throw new Error(`MMLU subject "${subject}" has no file ${subject}_test.csv in ${dir}/test`);
     data.subjects.push(subject);
-    data.test.set(subject, parseMmluCsv(await readTextFile(testFile), subject, testFile));
+    data.test.set(subject, await readMmluCsv(testFile, subject));
     const devFile = devFiles.get(subject);
-    data.dev.set(subject, devFile ? parseMmluCsv(await readTextFile(devFile), subject, devFile) : []);
+    data.dev.set(subject, devFile ? await readMmluCsv(devFile, subject) : []);
   }
   return data;
 }

@@ -3,8 +3,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { z } from 'zod';
+import { decodeUtf8 } from './utf8.js';
 
-/** Reads a text file, gunzipping it when its name ends in `.gz`. */
+/** Reads a UTF-8 text file, gunzipping it when its name ends in `.gz`; invalid UTF-8 throws. */
 export async function readTextFile(file: string): Promise<string> {
   let bytes: Buffer;
   try {
@@ -19,7 +20,7 @@ export async function readTextFile(file: string): Promise<string> {
       throw new Error(`${file} is not valid gzip: ${(error as Error).message}`);
     }
   }
-  return bytes.toString('utf8');
+  return decodeUtf8(bytes, file);
 }
 
 /** Formats the first zod issue as `field "x": message`. */
