@@ -52,7 +52,26 @@ export function loadModel(dir: string, options: LoadOptions = {}): LlamaForCausa
       `${dir}: unexpected tensor(s) ${shown.join(', ')}${unexpected.length > 5 ? ` and ${unexpected.length - 5} more` : ''} for ${config.architectures[0]} with this config.json`,
     );
   }
-  return new LlamaForCausalLM(config, (name, shape) => ckpt.read(name, shape), options);
+  return new LlamaForCausalLM(
+    config,
+    (name, shape) => assertFiniteTensor(ckpt.read(name, shape), name, ckpt.info(name)?.file ?? dir),
+    options,
+  );
+}
+
+/** Throws naming the tensor, its file, the first bad index and value when `tensor` holds NaN/±Inf. */
+export function assertFiniteTensor<T extends { data: Float32Array }>(tensor: T, name: string, file: string): T {
+  const { data } = tensor;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i] as number)) {
+      let count = 0;
+      for (let j = i; j < data.length; j++) if (!Number.isFinite(data[j] as number)) count++;
+      throw new Error(
+        `${file}: tensor "${name}" holds ${count} non-finite value(s) (first: ${data[i]} at flat index ${i}); the checkpoint is corrupt`,
+      );
+    }
+  }
+  return tensor;
 }
 
 /** Options of `createModel`. */

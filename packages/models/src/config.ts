@@ -157,6 +157,16 @@ export function parseConfig(raw: unknown, source = 'config', options: ParseConfi
       `${source}: field "sliding_window" is ${config.sliding_window}; sliding-window attention is not supported (set it to null)`,
     );
   }
+  for (const field of ['bos_token_id', 'eos_token_id', 'pad_token_id'] as const) {
+    const ids = config[field];
+    for (const id of ids === undefined || ids === null ? [] : Array.isArray(ids) ? ids : [ids]) {
+      if (id < 0 || id >= config.vocab_size) {
+        throw new Error(
+          `${source}: field "${field}" is ${JSON.stringify(ids)}; ids must be in [0, vocab_size ${config.vocab_size})`,
+        );
+      }
+    }
+  }
   const resolved = resolveConfig(config, source);
   if (resolved.headDim % 2 !== 0)
     throw new Error(`${source}: head_dim ${resolved.headDim} must be even (rotary)`);

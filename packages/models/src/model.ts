@@ -181,6 +181,11 @@ export class LlamaForCausalLM {
       throw new Error(`forward: kvCache holds batch ${cache.batchSize} but inputIds has batch ${batch}`);
     }
     const past = cache?.length ?? 0;
+    if (past + seq > this.config.max_position_embeddings) {
+      throw new Error(
+        `forward: ${past + seq} positions (${past} cached + ${seq} new) exceed max_position_embeddings ${this.config.max_position_embeddings}`,
+      );
+    }
     const masks = buildMasks(batch, seq, past, inputs.attentionMask, inputs.positionIds);
     const componentIds =
       inputs.componentIds === undefined

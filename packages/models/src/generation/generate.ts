@@ -6,6 +6,7 @@
 import { KVCache } from '../kv-cache.js';
 import type { LlamaForCausalLM } from '../model.js';
 import { mulberry32 } from '../weights.js';
+import { assertTokenId, fitPrompts } from './inputs.js';
 import {
   GreedySampler,
   type LogitsProcessor,
@@ -55,6 +56,13 @@ export interface GenerateOptions {
   componentIds?: number[];
   /** Called after each step with the token chosen for every unfinished sequence. */
   onStep?: (step: number, tokens: (number | undefined)[]) => void;
+  /**
+   * A prompt longer than `max_position_embeddings` is an error unless this is true: then its first
+   * tokens are dropped so that it fits, and `onTruncate` is told.
+   */
+  truncatePrompts?: boolean;
+  /** Told about each truncated prompt (default: `console.warn`). */
+  onTruncate?: (message: string) => void;
 }
 
 /** Result of `generate`. */
@@ -68,15 +76,19 @@ export interface GenerateResult {
 /** Generate continuations of `prompts` (token ids, any lengths) in one left-padded batch. */
 export async function generate(
   model: LlamaForCausalLM,
-  prompts: number[][],
+  original: number[][],
   options: GenerateOptions = {},
 ): Promise<GenerateResult> {
-  if (prompts.length === 0 || prompts.some((p) => p.length === 0)) {
+  if (original.length === 0 || original.some((p) => p.length === 0)) {
     throw new Error('generate: every prompt needs at least one token');
   }
   const config = model.config;
   const eosIds = toArray(options.eosTokenId ?? config.eos_token_id ?? undefined);
   const pad = options.padTokenId ?? config.pad_token_id ?? eosIds[0] ?? 0;
+  for (const [what, id] of [...eosIds.map((id) => ['eosTokenId', id] as const), ['padTokenId', pad] as const]) {
+    assertTokenId(id, config.vocab_size, `generate: ${what}`);
+  }
+  const prompts = fitPrompts(original, config.max_position_embeddings, 'generate', options, config.vocab_size);
   const sampling =
     options.greedy === false ||
     (options.greedy !== true &&
@@ -120,6 +132,7 @@ export async function generate(
       });
       const data = (await logits.data()) as Float32Array;
       logits.dispose();
+      assertFiniteLogits(data, vocab, finish, step);
       const chosen: (number | undefined)[] = [];
       for (let b = 0; b < batch; b++) {
         if (finish[b] !== undefined) {
@@ -139,6 +152,8 @@ export async function generate(
             break;
           }
         }
+        // the context is full: the next token would have no position
+        if (width + seq.length >= config.max_position_embeddings) finish[b] ??= 'length';
       }
       options.onStep?.(step, chosen);
       const next = chosen.map((t) => t ?? pad);
@@ -152,6 +167,24 @@ export async function generate(
     cache?.dispose();
   }
   return { tokens, finishReasons: finish as FinishReason[] };
+}
+
+function assertFiniteLogits(
+  data: Float32Array,
+  vocab: number,
+  finish: readonly (FinishReason | undefined)[],
+  step: number,
+): void {
+  finish.forEach((f, b) => {
+    if (f !== undefined) return;
+    for (let k = b * vocab; k < (b + 1) * vocab; k++) {
+      if (!Number.isFinite(data[k] as number)) {
+        throw new Error(
+          `generate: step ${step}: the logits of sequence ${b} hold ${data[k]} (token ${k - b * vocab}); the model's weights or adapter produce non-finite values`,
+        );
+      }
+    }
+  });
 }
 
 function toArray(ids: number | number[] | undefined | null): number[] {

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaForCausalLM } from '../model.js';
+import { assertTokenId, fitPrompts } from './inputs.js';
 
 /** Options of `scoreContinuations`. */
 export interface ScoreOptions {
@@ -11,6 +12,13 @@ export interface ScoreOptions {
   batchSize?: number;
   /** Per-sample component ids forwarded to adapters (one per prompt). */
   componentIds?: number[];
+  /**
+   * A prompt + continuation longer than `max_position_embeddings` is an error unless this is true:
+   * then the prompt's first tokens are dropped so that the pair fits, and `onTruncate` is told.
+   */
+  truncatePrompts?: boolean;
+  /** Told about each truncated prompt (default: `console.warn`). */
+  onTruncate?: (message: string) => void;
 }
 
 /** Summed and per-token log-probabilities of each continuation. */
@@ -24,21 +32,31 @@ export interface ScoreResult {
 /** Score `continuations[i]` after `prompts[i]` (token ids; prompts need ≥ 1 token). */
 export async function scoreContinuations(
   model: LlamaForCausalLM,
-  prompts: number[][],
+  original: number[][],
   continuations: number[][],
   options: ScoreOptions = {},
 ): Promise<ScoreResult> {
-  if (prompts.length !== continuations.length) {
+  if (original.length !== continuations.length) {
     throw new Error(
-      `scoreContinuations: ${prompts.length} prompts but ${continuations.length} continuations`,
+      `scoreContinuations: ${original.length} prompts but ${continuations.length} continuations`,
     );
   }
-  prompts.forEach((p, i) => {
+  const vocab = model.config.vocab_size;
+  const maxPositions = model.config.max_position_embeddings;
+  const prompts = original.map((p, i) => {
     if (p.length === 0)
       throw new Error(`scoreContinuations: prompt ${i} is empty (the first token has no context)`);
+    const continuation = continuations[i] as number[];
+    continuation.forEach((id, t) => assertTokenId(id, vocab, `scoreContinuations: continuation ${i} token ${t}`));
+    if (continuation.length >= maxPositions) {
+      throw new Error(
+        `scoreContinuations: continuation ${i} has ${continuation.length} tokens; max_position_embeddings is ${maxPositions}`,
+      );
+    }
+    const room = maxPositions - continuation.length;
+    return fitPrompts([p], room, `scoreContinuations (pair ${i})`, options, vocab)[0] as number[];
   });
   const batchSize = options.batchSize ?? 8;
-  const vocab = model.config.vocab_size;
   const perToken: number[][] = [];
   for (let start = 0; start < prompts.length; start += batchSize) {
     const end = Math.min(start + batchSize, prompts.length);
@@ -67,6 +85,15 @@ export async function scoreContinuations(
     });
     const values = Array.from(await picked.data());
     picked.dispose();
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad !== -1) {
+      let pair = start;
+      let token = bad;
+      while (token >= (continuations[pair] as number[]).length) token -= (continuations[pair++] as number[]).length;
+      throw new Error(
+        `scoreContinuations: the log-probability of token ${token} of continuation ${pair} is ${values[bad]}; the model's weights or adapter produce non-finite values`,
+      );
+    }
     let k = 0;
     for (let i = start; i < end; i++) {
       const n = (continuations[i] as number[]).length;
