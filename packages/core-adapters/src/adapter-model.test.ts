@@ -1,6 +1,6 @@
 import { initBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AdapterModel, injectAdapters } from './adapter-model.js';
 import { nearestCentroidInferrer } from './layer/adapter-layer.js';
 import { FakeMlpModel } from './testing/fake-model.js';
@@ -71,10 +71,37 @@ describe('parameter accounting', () => {
     expect(lora.perModule.map((m) => m.parameters)).toEqual([24, 32, 32]);
     expect(lora.base).toBe(202);
     expect(lora.percent).toBeCloseTo((100 * 88) / 202, 10);
-    injectAdapters(model, { method: 'hydra', r: 2, num_heads: 3, target_modules: 'all-linear' }, 'hydra');
+    expect(lora.warnings).toEqual([]);
+    const warned: string[] = [];
+    injectAdapters(model, { method: 'hydra', r: 2, num_heads: 3, target_modules: 'all-linear' }, 'hydra', {
+      onWarning: (m) => warned.push(m),
+    });
     expect(handle.parameterCount('hydra').perModule.map((m) => m.parameters)).toEqual([66, 90, 86]);
+    // 242 trainable against a 202-parameter base: named when the adapter is added, and in the report
+    expect(warned).toEqual([
+      "adapter 'hydra' has 242 trainable parameters, 1.2× the base model's 202 (3 adapted module(s)): check the number of heads and the rank",
+    ]);
+    expect(handle.parameterCount('hydra').warnings).toEqual(warned);
     injectAdapters(model, { r: 2, target_modules: 'all-linear', rank_pattern: { up_proj: 4 } }, 'pattern');
     expect(handle.parameterCount('pattern').trainable).toBe(24 + 64 + 32);
+  });
+});
+
+describe('absurd sizes warn', () => {
+  it('--heads 1000 on a small model: the warning names the numbers (and goes to console.warn by default)', () => {
+    const spy = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      injectAdapters(model, { method: 'hydra', r: 2, num_heads: 1000, target_modules: ['q_proj'] }, 'huge');
+      // r·in + N·r·out + N·in = 12 + 12000 + 6000 on q_proj (6×6)
+      expect(spy.mock.calls).toEqual([
+        [
+          "warning: adapter 'huge' has 18,012 trainable parameters, 89.2× the base model's 202 (1 adapted module(s)): check the number of heads and the rank",
+        ],
+      ]);
+    } finally {
+      spy.mockRestore();
+      AdapterModel.of(model).deleteAdapter('huge');
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import type { Router, RoutingSnapshot } from '@hydralora/router';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParameterReport } from './accounting.js';
+import { type ParameterReport, sizeWarnings } from './accounting.js';
 import { type AdapterConfig, type AdapterConfigInput, parseAdapterConfig } from './config.js';
 import { AdapterLayer, type ComponentInferrer } from './layer/adapter-layer.js';
 import { type MethodRegistry, methodRegistry } from './methods/registry.js';
@@ -25,6 +25,8 @@ export interface InjectOptions {
   registry?: MethodRegistry;
   /** Where the config came from, for error messages. */
   source?: string;
+  /** Told about absurd sizes (`ParameterReport.warnings`); default `console.warn`. */
+  onWarning?: (message: string) => void;
 }
 
 const handles = new WeakMap<AdaptableModel, AdapterModel>();
@@ -94,6 +96,9 @@ export class AdapterModel {
     }
     this.configs.set(name, config);
     this.setActiveAdapter(name);
+    for (const warning of this.parameterCount(name).warnings) {
+      (options.onWarning ?? ((m: string) => console.warn(`warning: ${m}`)))(warning);
+    }
     return this;
   }
 
@@ -187,7 +192,8 @@ export class AdapterModel {
     const base =
       this.model.numParameters?.() ??
       [...this.model.namedLinears().values()].reduce((n, l) => n + l.weight.size + (l.bias?.size ?? 0), 0);
-    return { adapter: name, perModule, trainable, base, percent: (100 * trainable) / base };
+    const report = { adapter: name, perModule, trainable, base, percent: (100 * trainable) / base };
+    return { ...report, warnings: sizeWarnings(report) };
   }
 
   /**

@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export type { ParameterReport } from './accounting.js';
+export { type ParameterReport, sizeWarnings } from './accounting.js';
 export {
   AdapterModel,
   type InjectOptions,

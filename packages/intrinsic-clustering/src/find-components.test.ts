@@ -66,6 +66,19 @@ describe('findComponents', () => {
     expect(forced.sizes.reduce((s, v) => s + v, 0)).toBe(60);
   });
 
+  it('warns, naming the empty clusters, when K = 3 is forced on 20 identical documents', () => {
+    const same = Array.from({ length: 20 }, () => 'the same instruction about apples and pears');
+    const result = findComponents(same, { kMax: 3, k: 3 });
+    expect(result.sizes).toEqual([20, 0, 0]);
+    expect(result.warnings).toEqual([
+      'the corpus has 1 distinct document(s) for K = 3: at most 1 cluster(s) can differ',
+      'K = 3: cluster(s) 1, 2 are empty (sizes [20, 0, 0]); the documents do not separate into 3 groups: use a smaller K',
+    ]);
+    // a corpus that does separate has no warnings
+    const varied = Array.from({ length: 30 }, (_, i) => `${['apple pear', 'car truck', 'violin piano'][i % 3]} ${i}`);
+    expect(findComponents(varied, { kMax: 3, k: 3 }).warnings).toEqual([]);
+  });
+
   it('rejects bad input with clear messages', () => {
     expect(() => findComponents([])).toThrow(/corpus is empty/);
     expect(() => findComponents(['a b', 'c d'], { kMax: 3 })).toThrow(/2 documents, fewer than K = 3/);

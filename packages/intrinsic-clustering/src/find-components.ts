@@ -33,6 +33,8 @@ export interface ClusterResult {
   features: { vocabulary: number; reduction: 'sparse' | 'svd'; dims: number };
   /** The fitted model: `model.assign(texts)` labels new text; `model.toJSON()` stores it. */
   model: ClusterModel;
+  /** Signs that the clustering is degenerate (empty clusters, fewer distinct documents than K). */
+  warnings: string[];
 }
 
 /**
@@ -92,6 +94,7 @@ export function findComponents(
   const sizes = new Array<number>(k).fill(0);
   for (const label of chosen.labels) sizes[label]! += 1;
   return {
+    warnings: degenerateClustering(texts, k, sizes),
     k,
     ks,
     sse,
@@ -102,4 +105,22 @@ export function findComponents(
     features: { vocabulary: vectorizer.vocabulary.length, reduction: options.reduction, dims: model.dims },
     model,
   };
+}
+
+/** Warnings for a clustering that cannot mean what K says: empty clusters, too few distinct texts. */
+export function degenerateClustering(texts: readonly string[], k: number, sizes: readonly number[]): string[] {
+  const warnings: string[] = [];
+  const distinct = new Set(texts).size;
+  if (distinct < k) {
+    warnings.push(
+      `the corpus has ${distinct} distinct document(s) for K = ${k}: at most ${distinct} cluster(s) can differ`,
+    );
+  }
+  const empty = sizes.flatMap((size, c) => (size === 0 ? [c] : []));
+  if (empty.length > 0) {
+    warnings.push(
+      `K = ${k}: cluster(s) ${empty.join(', ')} are empty (sizes [${sizes.join(', ')}]); the documents do not separate into ${k} groups: use a smaller K`,
+    );
+  }
+  return warnings;
 }

@@ -12,6 +12,8 @@ export interface ClusterReport {
   top_terms: string[][];
   documents: number;
   features: ClusterResult['features'];
+  /** Degenerate clustering (empty clusters, too few distinct documents); empty when none. */
+  warnings: string[];
 }
 
 /** Plain-data report of a result (snake_case keys, as the CLI's JSON). */
@@ -26,6 +28,7 @@ export function toReport(result: ClusterResult): ClusterReport {
     top_terms: result.topTerms,
     documents: result.labels.length,
     features: result.features,
+    warnings: result.warnings,
   };
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ClusterCommandOptions, register, runCluster } from './cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cluster-cli-'));
@@ -49,6 +49,27 @@ describe('hydralora cluster', () => {
     expect(text).toContain('SSE by K:');
     expect(text).toContain('chosen K = 2 (forced with --k)');
     expect(text).toMatch(/K=2 .*◀/);
+  });
+
+  it('warns on stderr and in the JSON when --k 3 leaves clusters empty (identical documents)', async () => {
+    const same = join(dir, 'same.jsonl');
+    writeFileSync(same, Array.from({ length: 20 }, () => '{"instruction": "add two numbers", "input": "1 2"}').join('\n'));
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const report = JSON.parse(await runCluster(same, { ...defaults, kMax: 3, k: 3, json: true }));
+      expect(report.sizes).toEqual([20, 0, 0]);
+      expect(report.warnings).toHaveLength(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual([
+      `hydralora: warning: ${same}: the corpus has 1 distinct document(s) for K = 3: at most 1 cluster(s) can differ\n`,
+      `hydralora: warning: ${same}: K = 3: cluster(s) 1, 2 are empty (sizes [20, 0, 0]); the documents do not separate into 3 groups: use a smaller K\n`,
+    ]);
   });
 
   it('reports user mistakes naming the file, row or line', async () => {

@@ -119,6 +119,7 @@ export async function runCluster(file: string, options: ClusterCommandOptions): 
   } finally {
     bar?.stop();
   }
+  for (const warning of result.warnings) process.stderr.write(`hydralora: warning: ${file}: ${warning}\n`);
   if (options.saveModel) await saveModel(result.model, options.saveModel);
   return options.json ? JSON.stringify(toReport(result)) : formatSummary(result);
 }
