@@ -75,7 +75,10 @@ describe('findComponents', () => {
       'K = 3: cluster(s) 1, 2 are empty (sizes [20, 0, 0]); the documents do not separate into 3 groups: use a smaller K',
     ]);
     // a corpus that does separate has no warnings
-    const varied = Array.from({ length: 30 }, (_, i) => `${['apple pear', 'car truck', 'violin piano'][i % 3]} ${i}`);
+    const varied = Array.from(
+      { length: 30 },
+      (_, i) => `${['apple pear', 'car truck', 'violin piano'][i % 3]} ${i}`,
+    );
     expect(findComponents(varied, { kMax: 3, k: 3 }).warnings).toEqual([]);
   });
 

@@ -108,7 +108,11 @@ export function findComponents(
 }
 
 /** Warnings for a clustering that cannot mean what K says: empty clusters, too few distinct texts. */
-export function degenerateClustering(texts: readonly string[], k: number, sizes: readonly number[]): string[] {
+export function degenerateClustering(
+  texts: readonly string[],
+  k: number,
+  sizes: readonly number[],
+): string[] {
   const warnings: string[] = [];
   const distinct = new Set(texts).size;
   if (distinct < k) {

@@ -60,7 +60,11 @@ export function loadModel(dir: string, options: LoadOptions = {}): LlamaForCausa
 }
 
 /** Throws naming the tensor, its file, the first bad index and value when `tensor` holds NaN/±Inf. */
-export function assertFiniteTensor<T extends { data: Float32Array }>(tensor: T, name: string, file: string): T {
+export function assertFiniteTensor<T extends { data: Float32Array }>(
+  tensor: T,
+  name: string,
+  file: string,
+): T {
   const { data } = tensor;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i] as number)) {

@@ -49,7 +49,9 @@ describe('token ids outside the vocabulary', () => {
       'c: field "eos_token_id" is [2,900]; ids must be in [0, vocab_size 64)',
     );
     expect(() => parseConfig({ ...CONFIG, pad_token_id: 1000 }, 'c')).toThrow('field "pad_token_id" is 1000');
-    expect(parseConfig({ ...CONFIG, bos_token_id: 0, eos_token_id: [1, 63], pad_token_id: null }).vocab_size).toBe(64);
+    expect(
+      parseConfig({ ...CONFIG, bos_token_id: 0, eos_token_id: [1, 63], pad_token_id: null }).vocab_size,
+    ).toBe(64);
   });
 
   it('generate and score reject eos/pad and input ids outside the vocabulary, naming value and size', async () => {
@@ -92,7 +94,12 @@ describe('prompts longer than max_position_embeddings (12 here)', () => {
   it('are cut to their last tokens, with a message, when the caller opts in', async () => {
     const messages: string[] = [];
     const onTruncate = (m: string) => messages.push(m);
-    const cut = await generate(model, [long], { eosTokenId: [], maxNewTokens: 5, truncatePrompts: true, onTruncate });
+    const cut = await generate(model, [long], {
+      eosTokenId: [],
+      maxNewTokens: 5,
+      truncatePrompts: true,
+      onTruncate,
+    });
     const direct = await generate(model, [long.slice(3)], { eosTokenId: [], maxNewTokens: 5 });
     expect(messages).toEqual([
       'generate: prompt 0 has 15 tokens; max_position_embeddings leaves room for 12: its first 3 tokens are dropped',

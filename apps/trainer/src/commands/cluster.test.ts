@@ -53,7 +53,10 @@ describe('hydralora cluster', () => {
 
   it('warns on stderr and in the JSON when --k 3 leaves clusters empty (identical documents)', async () => {
     const same = join(dir, 'same.jsonl');
-    writeFileSync(same, Array.from({ length: 20 }, () => '{"instruction": "add two numbers", "input": "1 2"}').join('\n'));
+    writeFileSync(
+      same,
+      Array.from({ length: 20 }, () => '{"instruction": "add two numbers", "input": "1 2"}').join('\n'),
+    );
     const written: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
       written.push(String(chunk));

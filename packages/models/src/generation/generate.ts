@@ -85,10 +85,19 @@ export async function generate(
   const config = model.config;
   const eosIds = toArray(options.eosTokenId ?? config.eos_token_id ?? undefined);
   const pad = options.padTokenId ?? config.pad_token_id ?? eosIds[0] ?? 0;
-  for (const [what, id] of [...eosIds.map((id) => ['eosTokenId', id] as const), ['padTokenId', pad] as const]) {
+  for (const [what, id] of [
+    ...eosIds.map((id) => ['eosTokenId', id] as const),
+    ['padTokenId', pad] as const,
+  ]) {
     assertTokenId(id, config.vocab_size, `generate: ${what}`);
   }
-  const prompts = fitPrompts(original, config.max_position_embeddings, 'generate', options, config.vocab_size);
+  const prompts = fitPrompts(
+    original,
+    config.max_position_embeddings,
+    'generate',
+    options,
+    config.vocab_size,
+  );
   const sampling =
     options.greedy === false ||
     (options.greedy !== true &&

@@ -27,7 +27,8 @@ export function fitPrompts(
   vocab?: number,
 ): number[][] {
   return prompts.map((prompt, i) => {
-    if (vocab !== undefined) prompt.forEach((id, t) => assertTokenId(id, vocab, `${caller}: prompt ${i} token ${t}`));
+    if (vocab !== undefined)
+      prompt.forEach((id, t) => assertTokenId(id, vocab, `${caller}: prompt ${i} token ${t}`));
     if (prompt.length <= room) return prompt;
     const message = `${caller}: prompt ${i} has ${prompt.length} tokens; max_position_embeddings leaves room for ${room}`;
     if (!options.truncatePrompts) throw new Error(`${message} (shorten it or pass truncatePrompts: true)`);

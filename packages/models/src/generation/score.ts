@@ -47,7 +47,9 @@ export async function scoreContinuations(
     if (p.length === 0)
       throw new Error(`scoreContinuations: prompt ${i} is empty (the first token has no context)`);
     const continuation = continuations[i] as number[];
-    continuation.forEach((id, t) => assertTokenId(id, vocab, `scoreContinuations: continuation ${i} token ${t}`));
+    continuation.forEach((id, t) =>
+      assertTokenId(id, vocab, `scoreContinuations: continuation ${i} token ${t}`),
+    );
     if (continuation.length >= maxPositions) {
       throw new Error(
         `scoreContinuations: continuation ${i} has ${continuation.length} tokens; max_position_embeddings is ${maxPositions}`,
@@ -89,7 +91,8 @@ export async function scoreContinuations(
     if (bad !== -1) {
       let pair = start;
       let token = bad;
-      while (token >= (continuations[pair] as number[]).length) token -= (continuations[pair++] as number[]).length;
+      while (token >= (continuations[pair] as number[]).length)
+        token -= (continuations[pair++] as number[]).length;
       throw new Error(
         `scoreContinuations: the log-probability of token ${token} of continuation ${pair} is ${values[bad]}; the model's weights or adapter produce non-finite values`,
       );
