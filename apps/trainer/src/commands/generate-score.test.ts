@@ -9,7 +9,7 @@ import {
   loadTokenizer,
   scoreContinuations,
 } from '@hydralora/models';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runGenerate } from './generate.js';
 import { runScore } from './score.js';
 
@@ -63,6 +63,46 @@ describe('hydralora generate', () => {
     const ref = await generate(model, [out.prompt_tokens], { maxNewTokens: 5, eosTokenId: 2, padTokenId: 2 });
     model.dispose();
     expect(out.tokens).toEqual(ref.tokens[0]);
+  });
+
+  it('a prompt past max_position_embeddings is an error, or a logged truncation with --truncate-prompt', async () => {
+    const short = path.join(dir, 'short-context');
+    generateRandomCheckpoint(
+      {
+        vocab_size: 101,
+        hidden_size: 32,
+        intermediate_size: 48,
+        num_hidden_layers: 1,
+        num_attention_heads: 4,
+        max_position_embeddings: 16,
+        eos_token_id: 2,
+      },
+      short,
+      { seed: 3 },
+    );
+    const prompt = 'abcdefghij'.repeat(3);
+    const n = loadTokenizer(short).encode(prompt).length;
+    expect(n).toBeGreaterThan(16);
+    await expect(runGenerate({ model: short, prompt })).rejects.toThrow(
+      `generate: prompt 0 has ${n} tokens; max_position_embeddings leaves room for 16 (shorten it or pass --truncate-prompt)`,
+    );
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    let out: { tokens: number[]; finish_reason: string };
+    try {
+      out = JSON.parse(await runGenerate({ model: short, prompt, truncatePrompt: true, json: true }));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual([
+      `hydralora: warning: generate: prompt 0 has ${n} tokens; max_position_embeddings leaves room for 16: its first ${n - 16} tokens are dropped\n`,
+    ]);
+    // the context is full after one new token
+    expect(out.tokens).toHaveLength(1);
+    expect(out.finish_reason).toBe('length');
   });
 
   it('rejects bad flags naming the flag and the value', async () => {

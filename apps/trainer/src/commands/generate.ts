@@ -1,6 +1,6 @@
 /**
  * `hydralora generate --model DIR --prompt TEXT [--max-new-tokens N] [--greedy] [--temperature T]
- * [--top-k K] [--top-p P] [--seed S] [--json]`: continue a prompt with a Hugging Face-layout model.
+ * [--top-k K] [--top-p P] [--seed S] [--truncate-prompt] [--json]`: continue a prompt with a Hugging Face-layout model.
  * The logic lives in @hydralora/models (`loadPretrained`, `generateText`); this file parses flags.
  */
 
@@ -20,6 +20,7 @@ export interface GenerateFlags {
   topP?: string;
   seed?: string;
   json?: boolean;
+  truncatePrompt?: boolean;
 }
 
 /** Parse a numeric flag, naming the flag and the value when it is wrong. */
@@ -60,13 +61,20 @@ export async function runGenerate(
     options.topP = topP;
   }
   if (seed !== undefined) options.seed = seed;
+  if (flags.truncatePrompt) {
+    options.truncatePrompts = true;
+    options.onTruncate = (message) => process.stderr.write(`hydralora: warning: ${message}\n`);
+  }
   if (flags.greedy) options.greedy = true;
   else if (temperature !== undefined || topK !== undefined || topP !== undefined) options.greedy = false;
 
   await initBackend();
   const pretrained = await loadPretrained(flags.model, applyAdapter ? { applyAdapter } : {});
   try {
-    const result = await generateText(pretrained, flags.prompt, options);
+    const result = await generateText(pretrained, flags.prompt, options).catch((error: Error) => {
+      if (!error.message.includes('truncatePrompts: true')) throw error;
+      throw new UserError(error.message.replace('pass truncatePrompts: true', 'pass --truncate-prompt'));
+    });
     if (!flags.json) return result.text;
     return JSON.stringify({
       prompt_tokens: result.promptTokens,
@@ -92,6 +100,10 @@ export function register(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling threshold in (0, 1]')
     .option('--seed <s>', 'seed of the sampler (default 0)')
     .option('--json', 'print {"prompt_tokens", "tokens", "text", "finish_reason"} as JSON')
+    .option(
+      '--truncate-prompt',
+      'drop the first tokens of a prompt longer than max_position_embeddings (with a warning) instead of failing',
+    )
     .option(
       '--adapter <dir>',
       'adapter directory (adapter_config.json + adapter_model.safetensors, PEFT layout)',
