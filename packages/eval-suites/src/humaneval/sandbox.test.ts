@@ -1,9 +1,9 @@
 // One test per escape that the issue found in the unsandboxed runner, plus the resource limits and
 // the refusal without bubblewrap. Each program is a HumanEval completion of `add(a, b)`; code after
 // the function body runs at module level, before `check(add)`.
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../testing/data.js';
 import { scoreSamples } from './evaluate.js';
-import { type ExecutionOptions, executeCompletion } from './execute.js';
+import { type ExecutionOptions, executeCompletion, resolvePython } from './execute.js';
 import { type HumanEvalProblem, loadHumanEval } from './load.js';
 
 let problems: HumanEvalProblem[];
@@ -22,11 +22,18 @@ const RIGHT = '    return a + b\n';
 const WRONG = '    return a - b\n';
 const OLD_MARKER = 'HYDRALORA-CHECK-COMPLETED';
 
-/** Command lines of every process on the machine that contain `marker` (ps sees all of them). */
+/** Command lines of every process on the machine that contain `marker` (what `ps -eo args` shows). */
 function processesWith(marker: string): string[] {
-  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
-    .split('\n')
-    .filter((line) => line.includes(marker) && !line.includes('ps -eo'));
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (args.includes(marker)) found.push(`${pid} ${args}`);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
 }
 
 async function noneLeft(marker: string): Promise<string[]> {
@@ -95,6 +102,12 @@ describe('the sandbox contains what escaped before', () => {
       '    os._exit(0)\nos.waitpid(pid, 0)\n' +
       // the grandchild holds stdout, stderr and fd 3; make sure it runs before we return
       'import time\ntime.sleep(0.3)\n';
+    // the detector sees such a process when one is alive
+    const witness = spawn(resolvePython(), ['-c', 'import time; time.sleep(30)', marker]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(processesWith(marker)).toHaveLength(1);
+    witness.kill('SIGKILL');
+    expect(await noneLeft(marker)).toEqual([]);
     const result = await run(body, { timeoutMs: 10_000 });
     expect(result.passed).toBe(true);
     expect(result.durationMs).toBeLessThan(5000);
