@@ -8,9 +8,8 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-// The union package registers every op's gradient and the chained tensor methods (tfjs-core's
-// Node bundle registers neither); it shares our single tfjs-core instance.
-import '@tensorflow/tfjs';
+// Every op's gradient and the chained tensor methods, from tfjs-core's own registration files.
+import './register-gradients.js';
 import {
   BackendError,
   type BackendPlugin,
