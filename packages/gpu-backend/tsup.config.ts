@@ -9,4 +9,7 @@ export default defineConfig({
   clean: true,
   shims: true,
   target: 'node20',
+  // tfjs-core's gradient and chained-op registration files are extension-less ES modules that
+  // Node cannot load: bundle them (src/register-gradients.ts). tfjs-core itself stays external.
+  noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
 });

@@ -8,9 +8,12 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-// The union package registers every op's gradient and the chained tensor methods (tfjs-core's
-// Node bundle registers neither); it shares our single tfjs-core instance.
-import '@tensorflow/tfjs';
+// Every op's gradient and the chained tensor methods, from tfjs-core's own registration files.
+import './register-gradients.js';
+// The cpu backend and its kernels, registered at import as @tensorflow/tfjs did: tensors created
+// before initBackend run on cpu instead of failing with "No backend found in registry", and
+// tfjs-backend-cpu's own kernels stay reachable (tf.getKernel) whichever backend is active.
+import '@tensorflow/tfjs-backend-cpu';
 import {
   BackendError,
   type BackendPlugin,

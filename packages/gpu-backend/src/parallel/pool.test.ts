@@ -21,7 +21,8 @@ let workerScript: string;
 
 beforeAll(async () => {
   // Workers run plain Node, which cannot load the TypeScript sources: bundle the worker entry
-  // fresh from src (tfjs stays external and resolves from this package's node_modules).
+  // fresh from src (tfjs stays external and resolves from this package's node_modules, except
+  // tfjs-core's registration files, bundled as in tsup.config.ts).
   const outDir = path.join(packageRoot, 'node_modules/.cache/gpu-backend-test');
   await build({
     entry: { 'parallel-worker': path.join(here, 'worker.ts') },
@@ -29,6 +30,7 @@ beforeAll(async () => {
     format: ['esm'],
     outExtension: () => ({ js: '.mjs' }),
     external: [/^@tensorflow\//],
+    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
     target: 'node20',
     dts: false,
     silent: true,
