@@ -112,7 +112,12 @@ describe('parseSafetensors validation (the reference library rejects each of the
   it('trailing bytes after the last tensor', () =>
     rejects(build(`{"a":${entry('F32', [1], 0, 4)}}`, 6), 'MetadataIncompleteBuffer', 'trailing'));
   it('a truncated data section', () =>
-    rejects(build(`{"a":${entry('F32', [4], 0, 16)}}`, 12), 'MetadataIncompleteBuffer', 'truncated'));
+    rejects(
+      build(`{"a":${entry('F32', [4], 0, 16)}}`, 12),
+      'MetadataIncompleteBuffer',
+      'tensor "a"',
+      'truncated',
+    ));
 });
 
 describe('serializeSafetensors', () => {

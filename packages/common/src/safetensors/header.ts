@@ -135,6 +135,7 @@ export function parseSafetensorsHeader(
     ([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1],
   );
   let end = 0;
+  let last: string | undefined;
   for (const [name, entry] of unordered) {
     const [begin, stop] = entry.dataOffsets;
     if (begin !== end || stop < begin) {
@@ -160,12 +161,21 @@ export function parseSafetensorsHeader(
       );
     }
     end = stop;
+    last = name;
   }
-  if (end !== dataByteLength) {
+  if (end > dataByteLength) {
     throw new SafetensorsError(
       'MetadataIncompleteBuffer',
       file,
-      `the tensors cover ${end} bytes of data but the file holds ${dataByteLength} after the header (${end > dataByteLength ? 'truncated file' : 'trailing bytes'})`,
+      `data ends at byte ${end} of the data section but the file holds only ${dataByteLength} after the header (truncated file)`,
+      last,
+    );
+  }
+  if (end < dataByteLength) {
+    throw new SafetensorsError(
+      'MetadataIncompleteBuffer',
+      file,
+      `the tensors cover ${end} bytes of data but the file holds ${dataByteLength} after the header (trailing bytes)`,
     );
   }
   return { headerLength: headerBytes.byteLength, metadata, entries: new Map(unordered) };
