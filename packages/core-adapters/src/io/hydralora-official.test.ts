@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toFloat32 } from '@hydralora/common';
 import { initBackend, linear } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { unzipSync, zipSync } from 'fflate';
@@ -105,6 +106,32 @@ describe.skipIf(!hasTorch)('the official HydraLoRA layout, against PyTorch', () 
       expect(report.max_delta_diff).toBe(0);
     });
   }
+
+  it('reads what torch.save writes for a state_dict() (OrderedDict + _metadata), Parameters and float16', () => {
+    const file = join(root, 'module.bin');
+    const script = [
+      'import sys, json, torch',
+      'torch.manual_seed(0)',
+      'm = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 2).half())',
+      'sd = m.state_dict()',
+      'torch.save(sd, sys.argv[1])',
+      'torch.save({"p": torch.nn.Parameter(torch.arange(3.0))}, sys.argv[1] + ".param")',
+      'print(json.dumps({k: v.float().reshape(-1).tolist() for k, v in sd.items()}))',
+    ].join('\n');
+    const want = JSON.parse(execFileSync(PYTHON, ['-c', script, file], { encoding: 'utf8' })) as Record<
+      string,
+      number[]
+    >;
+    const got = readTorchCheckpoint(readFileSync(file), file);
+    expect([...got.keys()]).toEqual(['0.weight', '0.bias', '1.weight', '1.bias']);
+    expect(got.get('1.weight')!.dtype).toBe('F16');
+    for (const [key, values] of Object.entries(want)) {
+      const t = got.get(key)!;
+      expect(Array.from(toFloat32(t.data, t.dtype)), key).toEqual(values);
+    }
+    const param = readTorchCheckpoint(readFileSync(`${file}.param`)).get('p')!;
+    expect(Array.from(param.data as Float32Array)).toEqual([0, 1, 2]);
+  });
 
   it('rejects a pickle that calls os.system, naming the file and the global, and runs nothing', async () => {
     python('malicious', root);
