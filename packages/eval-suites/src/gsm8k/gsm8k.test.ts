@@ -70,7 +70,7 @@ describe('GSM8K files', () => {
         '{"question": "q", "answer": "a\\n#### 1"}\n{"question": "q", "answer": "none"}\n',
       );
       await expect(loadGsm8k(file)).rejects.toThrow(
-        `${file}:2: field "answer": does not end with "#### <number>"`,
+        `${file}:2: field answer: does not end with "#### <number>" (got "none")`,
       );
       // a gold answer that is not a number would make every prediction wrong without a word
       await writeFile(
@@ -78,7 +78,7 @@ describe('GSM8K files', () => {
         '{"question": "q", "answer": "a\\n#### 1"}\n\n{"question": "q", "answer": "b\\n#### seven"}\n',
       );
       await expect(loadGsm8k(file)).rejects.toThrow(
-        `${file}:3: field "answer": the gold answer after "####" is not a number: "seven"`,
+        `${file}:3: field answer: the gold answer after "####" is not a number: "seven"`,
       );
       // an empty file would report accuracy 0
       await writeFile(file, '\n');
