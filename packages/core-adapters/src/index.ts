@@ -6,10 +6,10 @@
  *
  * @packageDocumentation
  */
-export { type ParameterReport, sizeWarnings } from './accounting.js';
 
 /** @deprecated import it from `@hydralora/common` (re-exported here for existing callers). */
 export { writeFileAtomic } from '@hydralora/common';
+export { type ParameterReport, sizeWarnings } from './accounting.js';
 export {
   AdapterModel,
   type InjectOptions,
