@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { activeBackend } from '@hydralora/gpu-backend';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
+import type { StepLog } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic } from './embedded/index.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
@@ -24,7 +25,6 @@ import {
   trainAndEvaluate,
 } from './run-embedded.js';
 import { formatPercentInterval, type MeanInterval, meanInterval } from './stats.js';
-import type { StepLog } from './train/loop.js';
 
 /** One method of the comparison. `heads`: a number, or 'elbow' for the clustering's N. */
 export interface ReproMethod {

@@ -1,11 +1,17 @@
 /**
  * Training checkpoints, written atomically: each checkpoint is a directory
  * `checkpoints/step-NNNNNN/` holding `trainable.safetensors` (parameters and the AdamW moments) and
- * `state.json` (step, data position, loss history); it is written under a temporary name and
- * renamed into place, and `checkpoints/latest` (a one-line file, itself replaced atomically) names
- * the newest one. A run killed at any instant leaves either the previous or the new checkpoint.
+ * `state.json` (step, data position, run id, fingerprint); it is written under a temporary name
+ * and renamed into place, and `checkpoints/latest` (a one-line file, itself replaced atomically)
+ * names the newest one. A run killed at any instant leaves either the previous or the new
+ * checkpoint; the temporary files it leaves are removed when the next run starts.
+ *
+ * A run owns its output folder: {@link prepareRunDir} refuses a folder holding another run's
+ * files unless the caller resumes it or overwrites it, and pruning only ever removes checkpoints
+ * of the current run (same run id), oldest step first.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import path from 'node:path';
 import { SafetensorsFile, writeSafetensors } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,19 +21,98 @@ export interface CheckpointState {
   step: number;
   epoch: number;
   cursor: number;
+  /** Identifies the run that wrote the checkpoint (kept across resumes). */
+  runId: string;
   /** Config fields that must not change across a resume (checked on load). */
   fingerprint: Record<string, unknown>;
   [key: string]: unknown;
 }
 
+/** What a training run writes into its output folder (and what marks the folder as a run's). */
+export const RUN_FILES = ['checkpoints', 'metrics.jsonl', 'adapter', 'run.json'] as const;
+
 const PARAM = 'param/';
 const M = 'adam_m/';
 const V = 'adam_v/';
+const STEP_DIR = /^step-(\d+)$/;
+/** Temporary names of interrupted writes: `.step-N.tmp-PID`, `latest.tmp-PID`, `metrics.jsonl.tmp-PID`. */
+const TEMP = /^(\.step-\d+|latest|metrics\.jsonl|run\.json)\.tmp-\d+$/;
 
-function atomicWrite(file: string, text: string): void {
+/** Run `fn`; an error it throws is re-thrown naming the path and what was being done. */
+export function withPath<T>(file: string, action: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.message?.includes(file)) throw error;
+    throw new Error(`cannot ${action} ${file}: ${e.code ? `${e.code} ` : ''}${e.message}`, { cause: error });
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  withPath(tmp, 'write', () => fs.writeFileSync(tmp, text));
+  withPath(file, 'rename into', () => fs.renameSync(tmp, file));
+}
+
+/** Remove the temporary files of interrupted writes in the output folder and its checkpoints. */
+export function removeStaleTemps(outDir: string): string[] {
+  const removed: string[] = [];
+  for (const dir of [outDir, path.join(outDir, 'checkpoints')]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const name of withPath(dir, 'list', () => fs.readdirSync(dir))) {
+      if (!TEMP.test(name)) continue;
+      const p = path.join(dir, name);
+      withPath(p, 'remove', () => fs.rmSync(p, { recursive: true, force: true }));
+      removed.push(p);
+    }
+  }
+  return removed;
+}
+
+export interface RunDirOptions {
+  /** Continue the run whose checkpoint `checkpoints/latest` names (an error if there is none). */
+  resume?: boolean;
+  /** Replace another run's files in the folder (checkpoints, metrics.jsonl, adapter, run.json). */
+  overwrite?: boolean;
+}
+
+/**
+ * Make `outDir` this run's: remove stale temporary files; with `resume`, return the checkpoint to
+ * continue from (an error when the folder, `latest` or the checkpoint it names is missing);
+ * otherwise refuse a folder holding another run's files unless `overwrite`, which removes them.
+ */
+export function prepareRunDir(outDir: string, options: RunDirOptions = {}): { checkpoint?: string } {
+  if (options.resume && options.overwrite) throw new Error('resume and overwrite exclude each other');
+  if (options.resume) {
+    if (!fs.existsSync(outDir)) throw new Error(`cannot resume: ${outDir} does not exist`);
+    removeStaleTemps(outDir);
+    const checkpoint = latestCheckpoint(outDir);
+    if (!checkpoint)
+      throw new Error(
+        `cannot resume: ${path.join(outDir, 'checkpoints', 'latest')} does not exist (no checkpoint was written)`,
+      );
+    return { checkpoint };
+  }
+  withPath(outDir, 'create', () => fs.mkdirSync(outDir, { recursive: true }));
+  const present = RUN_FILES.filter((f) => fs.existsSync(path.join(outDir, f)));
+  if (present.length > 0) {
+    if (!options.overwrite)
+      throw new Error(
+        `${outDir} holds another run's files (${present.join(', ')}): resume it, overwrite it, or choose another output folder`,
+      );
+    for (const f of present) {
+      const p = path.join(outDir, f);
+      withPath(p, 'remove', () => fs.rmSync(p, { recursive: true, force: true }));
+    }
+  }
+  removeStaleTemps(outDir);
+  return {};
+}
+
+/** A new run id. */
+export function newRunId(): string {
+  return randomUUID();
 }
 
 export function saveCheckpoint(
@@ -38,12 +123,14 @@ export function saveCheckpoint(
   keep = 2,
 ): string {
   const root = path.join(dir, 'checkpoints');
-  mkdirSync(root, { recursive: true });
+  withPath(root, 'create', () => fs.mkdirSync(root, { recursive: true }));
   const name = `step-${String(state.step).padStart(6, '0')}`;
   const final = path.join(root, name);
   const tmp = path.join(root, `.${name}.tmp-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp);
+  withPath(tmp, 'create', () => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp);
+  });
   const opt = optimizer.state();
   const tensors: [string, { shape: number[]; data: Float32Array }][] = [];
   for (const [k, p] of params) {
@@ -51,31 +138,73 @@ export function saveCheckpoint(
     tensors.push([M + k, { shape: p.shape, data: opt.m.get(k)! }]);
     tensors.push([V + k, { shape: p.shape, data: opt.v.get(k)! }]);
   }
-  writeSafetensors(path.join(tmp, 'trainable.safetensors'), tensors, { format: 'hydralora-checkpoint' });
-  writeFileSync(
-    path.join(tmp, 'state.json'),
-    `${JSON.stringify({ ...state, optimizerStep: opt.step }, null, 2)}\n`,
+  const weights = path.join(tmp, 'trainable.safetensors');
+  withPath(weights, 'write', () => writeSafetensors(weights, tensors, { format: 'hydralora-checkpoint' }));
+  const stateFile = path.join(tmp, 'state.json');
+  withPath(stateFile, 'write', () =>
+    fs.writeFileSync(stateFile, `${JSON.stringify({ ...state, optimizerStep: opt.step }, null, 2)}\n`),
   );
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
-  atomicWrite(path.join(root, 'latest'), `${name}\n`);
-  // Keep the newest `keep` checkpoints.
-  const all = readdirSync(root)
-    .filter((d) => /^step-\d+$/.test(d))
-    .sort();
-  for (const old of all.slice(0, Math.max(0, all.length - keep)))
-    rmSync(path.join(root, old), { recursive: true, force: true });
+  withPath(final, 'rename into', () => {
+    fs.rmSync(final, { recursive: true, force: true });
+    fs.renameSync(tmp, final);
+  });
+  writeAtomic(path.join(root, 'latest'), `${name}\n`);
+  pruneCheckpoints(root, state.runId, keep);
   return final;
 }
 
-/** The newest complete checkpoint under `dir`, or undefined. */
+/** Steps of the checkpoints under `root` written by run `runId`, ascending. */
+function runCheckpoints(root: string, runId: string): { step: number; dir: string }[] {
+  const out: { step: number; dir: string }[] = [];
+  for (const name of withPath(root, 'list', () => fs.readdirSync(root))) {
+    const m = STEP_DIR.exec(name);
+    if (!m) continue;
+    const dir = path.join(root, name);
+    const stateFile = path.join(dir, 'state.json');
+    if (!fs.existsSync(stateFile)) continue;
+    const state = readState(stateFile);
+    if (state.runId === runId) out.push({ step: Number(m[1]), dir });
+  }
+  return out.sort((a, b) => a.step - b.step);
+}
+
+/** Keep the newest `keep` checkpoints (by step number) of run `runId`; others are left alone. */
+export function pruneCheckpoints(root: string, runId: string, keep: number): void {
+  const mine = runCheckpoints(root, runId);
+  for (const { dir } of mine.slice(0, Math.max(0, mine.length - keep)))
+    withPath(dir, 'remove', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
+
+/**
+ * The checkpoint `checkpoints/latest` names, or undefined when there is no `latest`. A `latest`
+ * naming a missing or incomplete checkpoint is an error (resuming from it would silently restart).
+ */
 export function latestCheckpoint(dir: string): string | undefined {
   const root = path.join(dir, 'checkpoints');
   const pointer = path.join(root, 'latest');
-  if (!existsSync(pointer)) return undefined;
-  const name = readFileSync(pointer, 'utf8').trim();
+  if (!fs.existsSync(pointer)) return undefined;
+  const name = withPath(pointer, 'read', () => fs.readFileSync(pointer, 'utf8')).trim();
+  if (!STEP_DIR.test(name))
+    throw new Error(`${pointer}: expected a checkpoint name like step-000050, got '${name}'`);
   const ckpt = path.join(root, name);
-  return existsSync(path.join(ckpt, 'state.json')) ? ckpt : undefined;
+  if (!fs.existsSync(path.join(ckpt, 'state.json')))
+    throw new Error(`${pointer} names ${name}, but ${path.join(ckpt, 'state.json')} does not exist`);
+  return ckpt;
+}
+
+function readState(stateFile: string): CheckpointState & { optimizerStep: number } {
+  const text = withPath(stateFile, 'read', () => fs.readFileSync(stateFile, 'utf8'));
+  let state: unknown;
+  try {
+    state = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${stateFile}: invalid JSON: ${(error as Error).message}`);
+  }
+  const s = state as Record<string, unknown>;
+  for (const key of ['step', 'epoch', 'cursor', 'optimizerStep'])
+    if (!Number.isInteger(s?.[key]))
+      throw new Error(`${stateFile}: field '${key}' = ${JSON.stringify(s?.[key])}: expected an integer`);
+  return state as CheckpointState & { optimizerStep: number };
 }
 
 /** Restore parameters and optimiser state; returns the saved state. Errors name the file and tensor. */
@@ -84,8 +213,7 @@ export function loadCheckpoint(
   params: Map<string, tf.Variable>,
   optimizer: AdamW,
 ): CheckpointState {
-  const stateFile = path.join(ckpt, 'state.json');
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as CheckpointState & { optimizerStep: number };
+  const state = readState(path.join(ckpt, 'state.json'));
   const file = SafetensorsFile.open(path.join(ckpt, 'trainable.safetensors'));
   const m = new Map<string, Float32Array>();
   const v = new Map<string, Float32Array>();

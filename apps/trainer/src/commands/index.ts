@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadModel, toEvalModel } from '../model-io.js';
+import { standardizeErrors } from '../util/options.js';
 import { register as analyze } from './analyze.js';
 import { register as cluster } from './cluster.js';
 import { register as demo } from './demo.js';
@@ -20,6 +21,7 @@ const evaluate = (program: Command) =>
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
+  standardizeErrors(program);
   for (const register of [
     demo,
     train,

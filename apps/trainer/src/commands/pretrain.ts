@@ -1,6 +1,6 @@
 import { initBackend } from '@hydralora/gpu-backend';
 import type { Command } from 'commander';
-import { pretrain } from '../train/pretrain.js';
+import { pretrain } from '../pretrain.js';
 import { intOption, numberOption } from '../util/options.js';
 import { createProgress } from '../util/progress.js';
 

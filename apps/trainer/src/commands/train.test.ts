@@ -42,7 +42,7 @@ const args = (out: string) => [
   dataFile,
   '--method',
   'hydra',
-  '--heads',
+  '--num-heads',
   '2',
   '--r',
   '4',

@@ -5,9 +5,8 @@
  */
 import type { AdapterModel } from '@hydralora/core-adapters';
 import { generate, type Pretrained } from '@hydralora/models';
-import { type ExactMatchReport, type InstructionExample, scoreExactMatch } from '../embedded/index.js';
-import { formatAlpacaPrompt } from './data.js';
-import { textTokenizer } from './finetune.js';
+import { formatAlpacaPrompt, textTokenizer } from '@hydralora/trainer';
+import { type ExactMatchReport, type InstructionExample, scoreExactMatch } from './embedded/index.js';
 
 export interface EvaluateOptions {
   batchSize?: number;
@@ -46,7 +45,7 @@ export async function evaluateExamples(
       padTokenId: tok.padId,
       stopStrings: ['\n'],
       decode: (t) => tok.decode([...t]),
-      ...(ids && ids.some((c) => c >= 0) ? { componentIds: Array.from(ids) } : {}),
+      ...(ids?.some((c) => c >= 0) ? { componentIds: Array.from(ids) } : {}),
     });
     for (const t of result.tokens) predictions.push(tok.decode(t).split('\n')[0]!.trim());
     options.onBatch?.(Math.min(i + batchSize, examples.length), examples.length);

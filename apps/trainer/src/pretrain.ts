@@ -7,10 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createModel, type LlamaForCausalLM, loadTokenizer, saveModel } from '@hydralora/models';
+import { BatchStream, type StepLog, type TokenizedExample, trainLoop } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPretrainCorpus, trainBpe, writeTokenizer } from '../embedded/index.js';
-import { BatchStream, type TokenizedExample } from './data.js';
-import { type StepLog, trainLoop } from './loop.js';
+import { buildPretrainCorpus, trainBpe, writeTokenizer } from './embedded/index.js';
 
 export interface PretrainOptions {
   out: string;
