@@ -12,7 +12,6 @@ import {
   findComponents,
   formatSummary,
   normalizedMutualInfo,
-  plotElbow,
 } from '@hydralora/intrinsic-clustering';
 import { loadPretrained } from '@hydralora/models';
 import {
