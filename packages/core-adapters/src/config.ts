@@ -2,6 +2,7 @@
  * The adapter configuration: one zod schema for every method, with PEFT's field names where PEFT
  * has the concept (`r`, `lora_alpha`, `lora_dropout`, `target_modules`, `rank_pattern`, …).
  */
+import { formatSchemaError } from '@hydralora/common';
 import { z } from 'zod';
 
 const patternSchema = z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]);
@@ -89,15 +90,7 @@ export type AdapterConfigInput = z.input<typeof adapterConfigSchema>;
 export function parseAdapterConfig(input: unknown, source = 'adapter config'): AdapterConfig {
   const result = adapterConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => {
-    const field = issue.path.join('.') || '(root)';
-    let value: unknown = input;
-    for (const key of issue.path)
-      value = (value as Record<PropertyKey, unknown> | undefined)?.[key as string];
-    const keys = 'keys' in issue ? ` ${JSON.stringify(issue.keys)}` : '';
-    return `field '${field}'${keys} = ${JSON.stringify(value)}: ${issue.message}`;
-  });
-  throw new Error(`${source}: invalid adapter config: ${issues.join('; ')}`);
+  throw new Error(formatSchemaError(result.error, { file: source, what: 'invalid adapter config', input }));
 }
 
 /** The scaling s of the update: α/r, or α/√r with rsLoRA. */

@@ -6,6 +6,9 @@
  *
  * @packageDocumentation
  */
+
+/** @deprecated import it from `@hydralora/common` (re-exported here for existing callers). */
+export { writeFileAtomic } from '@hydralora/common';
 export type { ParameterReport } from './accounting.js';
 export {
   AdapterModel,
@@ -31,7 +34,6 @@ export {
 } from './export/collapse.js';
 export { formatHeadWeights, type HeadWeightsSpec, parseHeadWeights } from './export/head-weights.js';
 export { mergePeftLora } from './export/merge-lora.js';
-export { writeFileAtomic } from './io/atomic.js';
 export {
   CONFIG_FILE,
   type LoadOptions,

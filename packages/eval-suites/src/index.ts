@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 
+/** @deprecated import it from `@hydralora/common` (re-exported here for existing callers). */
+export { writeFileAtomic } from '@hydralora/common';
 export {
   BBH_STOP,
   type BbhOptions,
@@ -85,5 +87,5 @@ export {
   registerBuiltinTasks,
 } from './tasks.js';
 export { mapConcurrent, mapInBatches } from './util/batch.js';
-export { readJsonl, readTextFile, resolveDataDir, writeFileAtomic } from './util/files.js';
+export { readJsonl, readTextFile, resolveDataDir } from './util/files.js';
 export { truncateAtStop } from './util/text.js';

@@ -1,3 +1,4 @@
+import { parseWithSchema } from '@hydralora/common';
 import { z } from 'zod';
 
 /** TF-IDF settings (see `TfidfOptions`); defaults are scikit-learn's `TfidfVectorizer` defaults. */
@@ -58,11 +59,5 @@ export type ClusterConfig = z.output<typeof clusterConfigSchema>;
 
 /** Validates `input`; an invalid field throws an Error naming the field and the value. */
 export function parseClusterConfig(input: ClusterConfigInput = {}): ClusterConfig {
-  const result = clusterConfigSchema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const path = issue.path.join('.') || '(config)';
-    throw new Error(`cluster config: ${path}: ${issue.message}`);
-  }
-  return result.data;
+  return parseWithSchema(clusterConfigSchema, input, { what: 'cluster config' });
 }

@@ -1,8 +1,8 @@
+import { createRng } from '@hydralora/common';
 import { describe, expect, it } from 'vitest';
 import { findComponents, type ProgressEvent } from './find-components.js';
 import { normalizedMutualInfo } from './metrics.js';
 import { ClusterModel } from './model.js';
-import { SeededRandom } from './rng.js';
 
 const topics = [
   'apple banana cherry grape lemon mango orange peach pear plum',
@@ -12,7 +12,7 @@ const topics = [
 
 /** 3 topics × 20 documents of 8 words from the topic's vocabulary; truth in `labels`. */
 function topicCorpus(seed: number) {
-  const random = new SeededRandom(seed);
+  const random = createRng(seed);
   const texts: string[] = [];
   const labels: number[] = [];
   for (let i = 0; i < 60; i++) {
@@ -69,11 +69,13 @@ describe('findComponents', () => {
   it('rejects bad input with clear messages', () => {
     expect(() => findComponents([])).toThrow(/corpus is empty/);
     expect(() => findComponents(['a b', 'c d'], { kMax: 3 })).toThrow(/2 documents, fewer than K = 3/);
-    expect(() => findComponents(texts, { kMax: 0 })).toThrow(/cluster config: kMax/);
+    expect(() => findComponents(texts, { kMax: 0 })).toThrow(/cluster config: field kMax: .* \(got 0\)/);
     expect(() => findComponents(texts, { tfidf: { ngramRange: [1, 2], bogus: 1 } as never })).toThrow(
       /tfidf/,
     );
-    expect(() => ClusterModel.fromJSON({ format: 'other' })).toThrow(/cluster model: format/);
+    expect(() => ClusterModel.fromJSON({ format: 'other' })).toThrow(
+      /cluster model: field format: .* \(got "other"\)/,
+    );
   });
 });
 
@@ -90,6 +92,8 @@ describe('model files', () => {
     expect(readdirSync(dir)).toEqual(['clusters.json']);
     expect((await loadModel(join(dir, 'clusters.json'))).assign(texts)).toEqual(result.labels);
     writeFileSync(join(dir, 'bad.json'), '{"format": "hydralora-intrinsic-clustering", "version": 2}');
-    await expect(loadModel(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json: cluster model: version/);
+    await expect(loadModel(join(dir, 'bad.json'))).rejects.toThrow(
+      /bad\.json: cluster model: field version: /,
+    );
   });
 });

@@ -1,24 +1,18 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readJsonFile, writeFileAtomic } from '@hydralora/common';
 import { ClusterModel } from './model.js';
 
 /** Writes `model.toJSON()` to `file` atomically (a temporary file renamed into place). */
 export async function saveModel(model: ClusterModel, file: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(model.toJSON())}\n`);
-  await rename(temporary, file);
+  await writeFileAtomic(file, `${JSON.stringify(model.toJSON())}\n`);
 }
 
 /** Reads a model written by {@link saveModel}; errors name the file. */
 export async function loadModel(file: string): Promise<ClusterModel> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new Error(`${file}: cannot read a cluster model (${(error as Error).message})`);
-  }
+  const json = await readJsonFile(file);
   try {
     return ClusterModel.fromJSON(json);
   } catch (error) {
-    throw new Error(`${file}: ${(error as Error).message}`);
+    const lines = (error as Error).message.split('\n');
+    throw new Error(lines.map((line) => `${file}: ${line}`).join('\n'), { cause: error });
   }
 }

@@ -1,3 +1,4 @@
+import { parseWithSchema } from '@hydralora/common';
 import { z } from 'zod';
 import type { CsrMatrix } from './csr.js';
 import { projectRows } from './svd.js';
@@ -160,12 +161,11 @@ export class ClusterModel {
 
   /** Rebuilds a model from {@link ClusterModel.toJSON}'s output; malformed data throws naming the field. */
   static fromJSON(json: unknown): ClusterModel {
-    const parsed = modelSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`cluster model: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    }
-    const { vectorizer: state, reduction, centroids } = parsed.data;
+    const {
+      vectorizer: state,
+      reduction,
+      centroids,
+    } = parseWithSchema(modelSchema, json, { what: 'cluster model' });
     const vectorizer = TfidfVectorizer.fromJSON(state);
     const dims = reduction.kind === 'svd' ? reduction.dims : state.vocabulary.length;
     const components = reduction.kind === 'svd' ? Float64Array.from(reduction.components) : undefined;

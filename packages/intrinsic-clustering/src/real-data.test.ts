@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
+import { createRng } from '@hydralora/common';
 import { describe, expect, it } from 'vitest';
 import { findComponents } from './find-components.js';
 import { adjustedRandIndex, normalizedMutualInfo } from './metrics.js';
-import { SeededRandom } from './rng.js';
 import { labelledCorpus, resolveDataDir } from './testing/labelled-corpus.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
@@ -38,7 +38,7 @@ describe.skipIf(!dataDir)('recovers the components of a real mixed corpus', () =
     expect(result.k).toBeGreaterThanOrEqual(4);
     expect(result.k).toBeLessThanOrEqual(8);
     // References for the threshold, computed on the same labels.
-    const random = new SeededRandom(1);
+    const random = createRng(1);
     const shuffled = [...result.labels];
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = random.int(i + 1);

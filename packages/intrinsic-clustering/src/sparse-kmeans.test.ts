@@ -1,7 +1,7 @@
+import { createRng } from '@hydralora/common';
 import { describe, expect, it } from 'vitest';
 import type { CsrMatrix } from './csr.js';
 import { denseKMeans } from './dense-kmeans.js';
-import { SeededRandom } from './rng.js';
 import { sparseKMeans } from './sparse-kmeans.js';
 
 /** `groups` blobs: blob g lives on columns [g·w, (g+1)·w) (its first always set) with random positive weights. */
@@ -11,7 +11,7 @@ function blobs(
   width: number,
   seed: number,
 ): { x: CsrMatrix; truth: number[] } {
-  const random = new SeededRandom(seed);
+  const random = createRng(seed);
   const indptr = [0];
   const indices: number[] = [];
   const data: number[] = [];

@@ -1,5 +1,5 @@
+import { createRng, type Rng } from '@hydralora/common';
 import type { CsrMatrix } from './csr.js';
-import { SeededRandom } from './rng.js';
 
 /**
  * Euclidean k-means (Lloyd) directly on sparse CSR rows, with greedy k-means++ seeding
@@ -77,7 +77,7 @@ function scatterRow(x: CsrMatrix, row: number, target: Float64Array, offset: num
   return norm;
 }
 
-function sample(weights: Float64Array, total: number, random: SeededRandom): number {
+function sample(weights: Float64Array, total: number, random: Rng): number {
   let r = random.next() * total;
   for (let i = 0; i < weights.length; i++) {
     r -= weights[i]!;
@@ -86,7 +86,7 @@ function sample(weights: Float64Array, total: number, random: SeededRandom): num
   return weights.length - 1;
 }
 
-function seedCentroids(x: CsrMatrix, norms: Float64Array, k: number, random: SeededRandom): Float64Array {
+function seedCentroids(x: CsrMatrix, norms: Float64Array, k: number, random: Rng): Float64Array {
   const d = x.cols;
   const centroids = new Float64Array(k * d);
   const closest = new Float64Array(x.rows);
@@ -206,7 +206,7 @@ export function sparseKMeans(x: CsrMatrix, k: number, options: KMeansOptions): K
   const norms = rowNorms(x);
   let best: KMeansFit | undefined;
   for (let r = 0; r < options.restarts; r++) {
-    const random = new SeededRandom(options.seed + r * 7919);
+    const random = createRng(options.seed + r * 7919);
     const fit = lloyd(
       x,
       norms,

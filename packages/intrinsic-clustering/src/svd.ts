@@ -1,6 +1,6 @@
+import { createRng } from '@hydralora/common';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { CsrMatrix } from './csr.js';
-import { SeededRandom } from './rng.js';
 
 /**
  * Randomised truncated SVD of a sparse matrix (Halko, Martinsson & Tropp 2011, algorithms 4.4
@@ -82,7 +82,7 @@ export function truncatedSvd(x: CsrMatrix, options: SvdOptions): SvdResult {
     throw new Error(`svd components ${k}: expected an integer in [1, ${Math.min(x.rows, x.cols) - 1}]`);
   }
   const l = Math.min(k + (options.oversamples ?? 10), Math.min(x.rows, x.cols));
-  const random = new SeededRandom(options.seed);
+  const random = createRng(options.seed);
   const omega = new Float64Array(x.cols * l);
   for (let i = 0; i < omega.length; i++) omega[i] = random.normal();
   let q = multiply(x, omega, l);

@@ -37,16 +37,16 @@ describe('config validation', () => {
   it('names the file, the field and the value', () => {
     const { hidden_size: _, ...missing } = config;
     expect(() => parseConfig(missing, 'x/config.json')).toThrow(
-      /x\/config\.json: invalid model config: field "hidden_size" \(value undefined\)/,
+      /x\/config\.json: invalid model config: field hidden_size: .*\(missing\)/,
     );
     expect(() => parseConfig({ ...config, num_attention_heads: 'four' }, 'c.json')).toThrow(
-      /field "num_attention_heads" \(value "four"\)/,
+      /c\.json: invalid model config: field num_attention_heads: .* \(got "four"\)/,
     );
     expect(() => parseConfig({ ...config, architectures: ['GPT2LMHeadModel'] }, 'c.json')).toThrow(
       /c\.json: field "architectures" is \["GPT2LMHeadModel"\]; expected one of LlamaForCausalLM/,
     );
     expect(() => parseConfig({ ...config, model_type: 'gpt2' }, 'c.json')).toThrow(
-      /field "model_type" \(value "gpt2"\)/,
+      /c\.json: invalid model config: field model_type: .* \(got "gpt2"\)/,
     );
     expect(() => parseConfig({ ...config, num_key_value_heads: 3 }, 'c.json')).toThrow(
       /not a multiple of num_key_value_heads 3/,
@@ -162,7 +162,7 @@ describe('bad checkpoints', () => {
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, bytes.length - 100));
     expect(() => loadModel(dir)).toThrow(
-      /model\.safetensors: tensor "lm_head\.weight": data ends at byte \d+ but the file has \d+ bytes \(truncated file\)/,
+      /model\.safetensors: tensor "lm_head\.weight": data ends at byte \d+ of the data section but the file holds only \d+ after the header \(truncated file\)/,
     );
   });
 });

@@ -5,15 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type LlamaConfig, type LlamaConfigInput, type ParseConfigOptions, parseConfig } from './config.js';
-import type { SafetensorsDtype } from './dtype.js';
-import { type BuildOptions, LlamaForCausalLM } from './model.js';
 import {
-  SafetensorsCheckpoint,
-  type TensorToWrite,
-  writeFileAtomic,
-  writeSafetensors,
-} from './safetensors.js';
+  type FloatDtype as SafetensorsDtype,
+  writeFileAtomicSync as writeFileAtomic,
+} from '@hydralora/common';
+import { type LlamaConfig, type LlamaConfigInput, type ParseConfigOptions, parseConfig } from './config.js';
+import { type BuildOptions, LlamaForCausalLM } from './model.js';
+import { SafetensorsCheckpoint, type TensorToWrite, writeSafetensors } from './safetensors.js';
 import { writeTinyTokenizer } from './tiny-tokenizer.js';
 import { checkpointShapes, type RandomInitOptions, randomCheckpointTensors, transpose2d } from './weights.js';
 

@@ -2,6 +2,7 @@
  * The model configuration: Hugging Face's `config.json` for LLaMA-family decoders, validated by
  * zod. Field names are Hugging Face's, so a `config.json` from the Hub parses as-is.
  */
+import { formatSchemaError } from '@hydralora/common';
 import { z } from 'zod';
 
 /** Architectures whose `config.json` this package reads (all share the LLaMA decoder). */
@@ -133,14 +134,9 @@ export function parseConfig(raw: unknown, source = 'config', options: ParseConfi
   }
   const result = llamaConfigSchema.safeParse(raw);
   if (!result.success) {
-    const issues = result.error.issues
-      .map((i) => {
-        const field = i.path.join('.') || '(root)';
-        const value = valueAt(raw, i.path);
-        return `field "${field}" (value ${JSON.stringify(value)}): ${i.message}`;
-      })
-      .join('; ');
-    throw new Error(`${source}: invalid model config: ${issues}`);
+    throw new Error(
+      formatSchemaError(result.error, { file: source, what: 'invalid model config', input: raw }),
+    );
   }
   const config = result.data;
   const arch = config.architectures[0] as string;
@@ -183,13 +179,4 @@ export function resolveConfig(config: LlamaConfig, source = 'config'): ResolvedC
     numKeyValueHeads: kvHeads,
     qkvBias: config.attention_bias ?? config.model_type === 'qwen2',
   };
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = raw;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
 }

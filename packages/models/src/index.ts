@@ -27,7 +27,6 @@ export {
   resolveConfig,
   SUPPORTED_ARCHITECTURES,
 } from './config.js';
-export { bf16ToF32, DTYPE_BYTES, f16ToF32, f32ToBf16, f32ToF16, type SafetensorsDtype } from './dtype.js';
 export { type GenerateOptions, type GenerateResult, generate } from './generation/generate.js';
 export {
   GreedySampler,
@@ -71,18 +70,18 @@ export { batchedProduct, linearProduct, type ProductOps, productOps, setProductO
 export { applyRotary, inverseFrequencies, rotaryTables } from './rope.js';
 export {
   type HostTensor,
+  INDEX_FILE,
+  resolveShardPath,
   SafetensorsCheckpoint,
   SafetensorsFile,
   type TensorInfo,
   type TensorToWrite,
-  writeFileAtomic,
   writeSafetensors,
 } from './safetensors.js';
 export { TINY_CHAT_TEMPLATE, tinyTokenizerFiles, writeTinyTokenizer } from './tiny-tokenizer.js';
 export { type ChatMessage, type LoadedTokenizer, loadTokenizer } from './tokenizer.js';
 export {
   checkpointShapes,
-  mulberry32,
   type RandomInitOptions,
   randomCheckpointTensors,
   transpose2d,

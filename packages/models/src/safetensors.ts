@@ -1,14 +1,28 @@
 /**
- * Safetensors, read and written by hand. The format: an 8-byte little-endian header length N,
- * N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?: {...}}`,
- * then the raw little-endian tensor bytes (offsets are relative to the end of the header).
+ * Safetensors model files on disk, through the one codec of `@hydralora/common` (which checks
+ * headers as strictly as the reference library: contiguous, non-overlapping offsets, unique
+ * keys, known dtypes, the data ending exactly at the end of the file).
  *
  * Reading is tensor by tensor, at file offsets, so a multi-gigabyte checkpoint never sits in
- * memory twice. Sharded checkpoints (`model.safetensors.index.json`) map names to shard files.
+ * memory twice. Sharded checkpoints (`model.safetensors.index.json`) map names to shard files,
+ * which must lie inside the model folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DTYPE_BYTES, decodeToF32, encodeFromF32, type SafetensorsDtype } from './dtype.js';
+import {
+  arrayToBytes,
+  bytesToArray,
+  encodeSafetensorsHeader,
+  type FloatDtype,
+  fromFloat32,
+  parseSafetensorsHeader,
+  readHeaderLength,
+  readJsonFileSync,
+  SAFETENSORS_DTYPE_BYTES,
+  type SafetensorsDtype,
+  toFloat32,
+  writeChunksAtomicSync,
+} from '@hydralora/common';
 
 /** One tensor's entry in a safetensors header. */
 export interface TensorInfo {
@@ -24,8 +38,6 @@ export interface HostTensor {
   shape: number[];
   data: Float32Array;
 }
-
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 /** An open safetensors file whose header has been parsed and checked against the file size. */
 export class SafetensorsFile {
@@ -45,37 +57,22 @@ export class SafetensorsFile {
     const fd = openOrThrow(file);
     try {
       const size = fs.fstatSync(fd).size;
-      if (size < 8)
-        throw new Error(`${file}: truncated safetensors file (${size} bytes, expected at least 8)`);
-      const lenBuf = readAt(fd, 0, 8);
-      const headerLen = Number(new DataView(lenBuf.buffer, lenBuf.byteOffset, 8).getBigUint64(0, true));
-      if (headerLen > size - 8) {
-        throw new Error(
-          `${file}: safetensors header claims ${headerLen} bytes but the file has only ${size - 8} after the length prefix (truncated or not a safetensors file)`,
-        );
-      }
-      if (headerLen > MAX_HEADER_BYTES)
-        throw new Error(`${file}: safetensors header of ${headerLen} bytes is too large`);
-      let header: unknown;
-      try {
-        header = JSON.parse(new TextDecoder().decode(readAt(fd, 8, headerLen)));
-      } catch (error) {
-        throw new Error(`${file}: safetensors header is not valid JSON (${(error as Error).message})`);
-      }
-      if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-        throw new Error(`${file}: safetensors header must be a JSON object`);
-      }
-      const dataStart = 8 + headerLen;
+      const headerLength = readHeaderLength(readAt(fd, 0, Math.min(8, size), file), size, { file });
+      const header = parseSafetensorsHeader(readAt(fd, 8, headerLength, file), size - 8 - headerLength, {
+        file,
+      });
+      const dataStart = 8 + headerLength;
       const tensors = new Map<string, TensorInfo>();
-      let metadata: Record<string, string> = {};
-      for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-        if (name === '__metadata__') {
-          metadata = (raw ?? {}) as Record<string, string>;
-          continue;
-        }
-        tensors.set(name, parseEntry(file, name, raw, dataStart, size));
+      for (const [name, entry] of header.entries) {
+        const [begin, end] = entry.dataOffsets;
+        tensors.set(name, {
+          dtype: entry.dtype,
+          shape: entry.shape,
+          offset: dataStart + begin,
+          byteLength: end - begin,
+        });
       }
-      return new SafetensorsFile(file, tensors, metadata);
+      return new SafetensorsFile(file, tensors, header.metadata);
     } finally {
       fs.closeSync(fd);
     }
@@ -87,49 +84,13 @@ export class SafetensorsFile {
     if (!info) throw new Error(`${this.file}: no tensor named "${name}"`);
     const fd = openOrThrow(this.file);
     try {
-      const bytes = readAt(fd, info.offset, info.byteLength);
-      return { shape: [...info.shape], data: decodeToF32(bytes, info.dtype) };
+      const values = bytesToArray(readAt(fd, info.offset, info.byteLength, this.file), info.dtype);
+      const data = info.dtype === 'F32' ? (values as Float32Array) : toFloat32(values, info.dtype);
+      return { shape: [...info.shape], data };
     } finally {
       fs.closeSync(fd);
     }
   }
-}
-
-function parseEntry(file: string, name: string, raw: unknown, dataStart: number, size: number): TensorInfo {
-  const where = `${file}: tensor "${name}"`;
-  if (raw === null || typeof raw !== 'object') throw new Error(`${where}: header entry must be an object`);
-  const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-    throw new Error(`${where}: dtype ${JSON.stringify(dtype)} is not supported (expected F32, F16 or BF16)`);
-  }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new Error(`${where}: shape ${JSON.stringify(shape)} must be an array of non-negative integers`);
-  }
-  if (
-    !Array.isArray(offsets) ||
-    offsets.length !== 2 ||
-    !offsets.every((o) => Number.isInteger(o) && o >= 0) ||
-    offsets[0] > offsets[1]
-  ) {
-    throw new Error(
-      `${where}: data_offsets ${JSON.stringify(offsets)} must be [begin, end] with begin ≤ end`,
-    );
-  }
-  const dt = dtype as SafetensorsDtype;
-  const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-  const byteLength = (offsets[1] as number) - (offsets[0] as number);
-  if (byteLength !== numel * DTYPE_BYTES[dt]) {
-    throw new Error(
-      `${where}: data_offsets span ${byteLength} bytes but shape [${shape}] of ${dt} needs ${numel * DTYPE_BYTES[dt]}`,
-    );
-  }
-  const offset = dataStart + (offsets[0] as number);
-  if (offset + byteLength > size) {
-    throw new Error(
-      `${where}: data ends at byte ${offset + byteLength} but the file has ${size} bytes (truncated file)`,
-    );
-  }
-  return { dtype: dt, shape: shape as number[], offset, byteLength };
 }
 
 function openOrThrow(file: string): number {
@@ -140,15 +101,38 @@ function openOrThrow(file: string): number {
   }
 }
 
-function readAt(fd: number, position: number, length: number): Uint8Array {
+function readAt(fd: number, position: number, length: number, file: string): Uint8Array {
   const buf = new Uint8Array(length);
   let done = 0;
   while (done < length) {
     const n = fs.readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
+    if (n === 0) throw new Error(`${file}: unexpected end of file at byte ${position + done}`);
     done += n;
   }
   return buf;
+}
+
+/** The sharded-checkpoint index `model.safetensors.index.json`. */
+export const INDEX_FILE = 'model.safetensors.index.json';
+
+/**
+ * The shard files of an index's `weight_map`, resolved against `dir`: each must be a relative
+ * path that stays inside `dir` (no `..` escape, no absolute path), else the error names the
+ * index file, the tensor and the path.
+ */
+export function resolveShardPath(dir: string, index: string, name: string, shard: unknown): string {
+  if (typeof shard !== 'string' || shard === '') {
+    throw new Error(`${index}: field "weight_map.${name}" is ${JSON.stringify(shard)}; expected a file name`);
+  }
+  const root = path.resolve(dir);
+  const resolved = path.resolve(root, shard);
+  const relative = path.relative(root, resolved);
+  if (path.isAbsolute(shard) || relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new Error(
+      `${index}: field "weight_map.${name}" points to ${JSON.stringify(shard)}, outside the model folder ${root}`,
+    );
+  }
+  return resolved;
 }
 
 /**
@@ -165,30 +149,21 @@ export class SafetensorsCheckpoint {
   static open(dir: string): SafetensorsCheckpoint {
     const ckpt = new SafetensorsCheckpoint(dir);
     const single = path.join(dir, 'model.safetensors');
-    const index = path.join(dir, 'model.safetensors.index.json');
+    const index = path.join(dir, INDEX_FILE);
     if (fs.existsSync(single)) {
       ckpt.add(SafetensorsFile.open(single));
     } else if (fs.existsSync(index)) {
-      let weightMap: unknown;
-      try {
-        weightMap = (JSON.parse(fs.readFileSync(index, 'utf8')) as { weight_map?: unknown }).weight_map;
-      } catch (error) {
-        throw new Error(`${index}: not valid JSON (${(error as Error).message})`);
-      }
-      if (weightMap === null || typeof weightMap !== 'object') {
+      const weightMap = (readJsonFileSync(index) as { weight_map?: unknown } | null)?.weight_map;
+      if (weightMap === null || typeof weightMap !== 'object' || Array.isArray(weightMap)) {
         throw new Error(`${index}: field "weight_map" must be an object of tensor name → shard file`);
       }
       const shards = new Map<string, SafetensorsFile>();
       for (const [name, shard] of Object.entries(weightMap as Record<string, unknown>)) {
-        if (typeof shard !== 'string') {
-          throw new Error(
-            `${index}: field "weight_map.${name}" is ${JSON.stringify(shard)}; expected a file name`,
-          );
-        }
-        let file = shards.get(shard);
+        const shardPath = resolveShardPath(dir, index, name, shard);
+        let file = shards.get(shardPath);
         if (!file) {
-          file = SafetensorsFile.open(path.join(dir, shard));
-          shards.set(shard, file);
+          file = SafetensorsFile.open(shardPath);
+          shards.set(shardPath, file);
         }
         if (!file.tensors.has(name)) {
           throw new Error(`${index}: tensor "${name}" is mapped to ${shard}, which does not contain it`);
@@ -197,7 +172,7 @@ export class SafetensorsCheckpoint {
         ckpt.owner.set(name, file);
       }
     } else {
-      throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json found`);
+      throw new Error(`${dir}: no model.safetensors or ${INDEX_FILE} found`);
     }
     return ckpt;
   }
@@ -242,12 +217,13 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** A tensor to write: float32 values, stored as `dtype` (default F32). */
 export interface TensorToWrite extends HostTensor {
-  dtype?: SafetensorsDtype;
+  dtype?: FloatDtype;
 }
 
 /**
- * Write tensors to `file` in safetensors format, atomically (temporary file + rename). Tensors
- * are written one by one; `tensors` may be a lazy iterable of names to avoid holding all data.
+ * Write tensors to `file` in safetensors format, atomically (temporary file + fsync + rename).
+ * Tensors are converted and written one by one, in the given order, so only one tensor's bytes
+ * are held at a time.
  */
 export function writeSafetensors(
   file: string,
@@ -255,8 +231,6 @@ export function writeSafetensors(
   metadata: Record<string, string> = { format: 'pt' },
 ): void {
   const entries = [...tensors];
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let offset = 0;
   for (const [name, t] of entries) {
     const numel = t.shape.reduce((a, b) => a * b, 1);
     if (numel !== t.data.length) {
@@ -264,35 +238,20 @@ export function writeSafetensors(
         `${file}: tensor "${name}" has ${t.data.length} values but shape [${t.shape}] needs ${numel}`,
       );
     }
-    const dtype = t.dtype ?? 'F32';
-    const bytes = numel * DTYPE_BYTES[dtype];
-    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
+    if (!Object.hasOwn(SAFETENSORS_DTYPE_BYTES, t.dtype ?? 'F32')) {
+      throw new Error(`${file}: tensor "${name}": dtype ${JSON.stringify(t.dtype)} is not supported`);
+    }
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
-  const headerBytes = Buffer.from(json, 'utf8');
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(BigInt(headerBytes.length));
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, prefix);
-    fs.writeSync(fd, headerBytes);
-    for (const [, t] of entries) fs.writeSync(fd, encodeFromF32(t.data, t.dtype ?? 'F32'));
-    fs.fsyncSync(fd);
-  } catch (error) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw error;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-}
-
-/** Write a text file atomically (temporary file + rename). */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  const header = encodeSafetensorsHeader(
+    entries.map(([name, t]) => [name, { dtype: t.dtype ?? 'F32', shape: t.shape }] as const),
+    metadata,
+    { file },
+  );
+  writeChunksAtomicSync(
+    file,
+    (function* () {
+      yield header.bytes;
+      for (const [, t] of entries) yield arrayToBytes(fromFloat32(t.data, t.dtype ?? 'F32'));
+    })(),
+  );
 }

@@ -4,7 +4,7 @@
  * Ids: 0 `<unk>`, 1 `<s>`, 2 `</s>`, then printable ASCII and newline, then two merges.
  */
 import * as path from 'node:path';
-import { writeFileAtomic } from './safetensors.js';
+import { writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
 
 const SPECIALS = ['<unk>', '<s>', '</s>'] as const;
 

@@ -2,6 +2,8 @@
  * The tensors of a LLaMA-family checkpoint in Hugging Face layout (linear weights [out, in]),
  * and a deterministic random initialisation of them.
  */
+
+import { mulberry32 } from '@hydralora/common';
 import { type LlamaConfig, resolveConfig } from './config.js';
 import type { HostTensor } from './safetensors.js';
 
@@ -31,18 +33,6 @@ export function checkpointShapes(config: LlamaConfig): [string, number[]][] {
   out.push(['model.norm.weight', [h]]);
   if (!config.tie_word_embeddings) out.push(['lm_head.weight', [config.vocab_size, h]]);
   return out;
-}
-
-/** A small deterministic PRNG (mulberry32) returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Options of the random initialisation. */

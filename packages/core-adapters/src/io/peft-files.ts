@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@hydralora/common';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdapterModel } from '../adapter-model.js';
 import { type AdapterConfig, adapterConfigSchema, parseAdapterConfig } from '../config.js';
@@ -16,7 +17,6 @@ import type { AdapterTensor } from '../layer/adapter-layer.js';
 import { type MethodRegistry, methodRegistry } from '../methods/registry.js';
 import type { AdapterMethod } from '../methods/types.js';
 import type { AdaptableModel } from '../model-types.js';
-import { writeFileAtomic } from './atomic.js';
 import { decodeSafetensors, encodeSafetensors, type HostTensor } from './safetensors.js';
 
 export const CONFIG_FILE = 'adapter_config.json';

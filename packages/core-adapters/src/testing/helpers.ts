@@ -1,18 +1,13 @@
 /** Test helpers shared by the adapter tests and the conformance suite. */
+import { mulberry32 } from '@hydralora/common';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdapterModel } from '../adapter-model.js';
 
 /** Deterministic pseudo-random values in [-scale, scale) (mulberry32). */
 export function randomValues(count: number, seed: number, scale = 1): Float32Array {
-  let a = seed >>> 0;
+  const random = mulberry32(seed);
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
+  for (let i = 0; i < count; i++) out[i] = (random() * 2 - 1) * scale;
   return out;
 }
 

@@ -39,7 +39,7 @@ describe('BBH prompts and extraction', () => {
       'BBH task "missing" has no file',
     );
     await expect(loadBbh(path.join(FIXTURES, 'bbh-bad'))).rejects.toThrow(
-      /broken\.json: field "examples\.0\.target"/,
+      /broken\.json: field examples\[0\]\.target: /,
     );
   });
 });

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { formatSchemaError, parseJsonText } from '@hydralora/common';
 import { z } from 'zod';
-import { describeZodError, readTextFile } from '../util/files.js';
+import { readTextFile } from '../util/files.js';
 
 /** One BBH task: its examples and its 3-shot chain-of-thought prompt. */
 export interface BbhTask {
@@ -36,14 +37,9 @@ export function countShots(cotPrompt: string): number {
 /** Loads one task: `dir/<name>.json` and `dir/cot-prompts/<name>.txt`. */
 export async function loadBbhTask(dir: string, name: string): Promise<BbhTask> {
   const file = path.join(dir, `${name}.json`);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readTextFile(file));
-  } catch (error) {
-    throw new Error(`${file}: malformed JSON (${(error as Error).message})`);
-  }
+  const json = parseJsonText(await readTextFile(file), file);
   const parsed = TaskFile.safeParse(json);
-  if (!parsed.success) throw new Error(`${file}: ${describeZodError(parsed.error)}`);
+  if (!parsed.success) throw new Error(formatSchemaError(parsed.error, { file, input: json }));
   const promptFile = path.join(dir, 'cot-prompts', `${name}.txt`);
   return {
     name,

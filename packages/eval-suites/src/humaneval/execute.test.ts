@@ -35,9 +35,9 @@ describe('HumanEval loading', () => {
       bad,
       '{"task_id":"a","prompt":"","entry_point":"f","test":"x"}\n\n{"task_id":"b","prompt":""}\n',
     );
-    await expect(loadHumanEval(bad)).rejects.toThrow(`${bad}:3: field "entry_point"`);
+    await expect(loadHumanEval(bad)).rejects.toThrow(`${bad}:3: field entry_point: `);
     await writeFile(bad, '{"task_id": "a", "completion": 1}\n');
-    await expect(loadSamples(bad)).rejects.toThrow(`${bad}:1: field "completion"`);
+    await expect(loadSamples(bad)).rejects.toThrow(`${bad}:1: field completion: `);
     await writeFile(bad, '{"task_id": "a",\n');
     await expect(loadSamples(bad)).rejects.toThrow(`${bad}:1: malformed JSON`);
   });

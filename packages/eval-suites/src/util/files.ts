@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { formatSchemaError } from '@hydralora/common';
 import type { z } from 'zod';
 
 /** Reads a text file, gunzipping it when its name ends in `.gz`. */
@@ -22,14 +23,6 @@ export async function readTextFile(file: string): Promise<string> {
   return bytes.toString('utf8');
 }
 
-/** Formats the first zod issue as `field "x": message`. */
-export function describeZodError(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid value';
-  const field = issue.path.length > 0 ? issue.path.join('.') : '(record)';
-  return `field "${field}": ${issue.message}`;
-}
-
 /**
  * Parses a JSON Lines file (optionally gzipped): one JSON object per non-blank line, each validated
  * by `schema`. Errors name the file, the line and the field.
@@ -48,17 +41,11 @@ export async function readJsonl<S extends z.ZodType>(file: string, schema: S): P
       throw new Error(`${file}:${i + 1}: malformed JSON (${(error as Error).message})`);
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new Error(`${file}:${i + 1}: ${describeZodError(parsed.error)}`);
+    if (!parsed.success)
+      throw new Error(formatSchemaError(parsed.error, { file: `${file}:${i + 1}`, input: value }));
     rows.push(parsed.data);
   }
   return rows;
-}
-
-/** Writes `content` to a temporary name beside `file`, then renames it into place. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(temp, content);
-  await rename(temp, file);
 }
 
 /**

@@ -3,17 +3,8 @@
  * differences. Nothing here touches tfjs, so a bug in an op cannot hide in its own reference.
  */
 
-/** A deterministic generator (mulberry32) so that failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic generator (mulberry32, from @hydralora/common) so that failures reproduce. */
+export { mulberry32 as rng } from '@hydralora/common';
 
 /** Uniform values in [-1, 1), rounded to float32 so that JS and tfjs start from the same numbers. */
 export function randomArray(n: number, random: () => number): Float64Array {

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { SeededRandom } from '../rng.js';
+import { createRng } from '@hydralora/common';
 
 /** The sources, in label order. */
 export const SOURCES = ['gsm8k', 'humaneval', 'bbh', 'mmlu', 'codealpaca'] as const;
@@ -108,7 +108,7 @@ export interface LabelledCorpus {
  */
 export function labelledCorpus(dataDir: string, perSource: number, seed = 0): LabelledCorpus {
   const sources = readSources(dataDir);
-  const random = new SeededRandom(seed);
+  const random = createRng(seed);
   const components: string[] = [];
   const items: [string, number, number][] = [];
   const take = (pool: readonly string[], count: number, name: string, source: number) => {
@@ -153,7 +153,7 @@ export function syntheticCorpus(
   const pool: [string, number][] = SOURCES.flatMap((name, label) =>
     sources[name].map((t): [string, number] => [t, label]),
   );
-  const random = new SeededRandom(seed);
+  const random = createRng(seed);
   const texts: string[] = [];
   const labels: number[] = [];
   for (let i = 0; i < size; i++) {

@@ -3,9 +3,10 @@
  * (on the new token only when a KV cache holds the past), process each sequence's logits,
  * choose a token, check the stopping criteria, repeat.
  */
+
+import { mulberry32 } from '@hydralora/common';
 import { KVCache } from '../kv-cache.js';
 import type { LlamaForCausalLM } from '../model.js';
-import { mulberry32 } from '../weights.js';
 import {
   GreedySampler,
   type LogitsProcessor,
