@@ -11,13 +11,17 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { formatInstructionPrompt } from '@hydralora/common';
 import { injectAdapters, loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import { loadPretrained, scoreText } from '@hydralora/models';
-import { formatAlpacaPrompt, Trainer } from '@hydralora/trainer';
+import { Trainer } from '@hydralora/trainer';
 
 const modelDir = process.env.HYDRALORA_MODEL;
-if (!modelDir) throw new Error('set HYDRALORA_MODEL to a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)');
+if (!modelDir)
+  throw new Error(
+    'set HYDRALORA_MODEL to a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)',
+  );
 
 // A handful of instruction examples (Alpaca-style; chat `messages` records work too).
 const examples = [
@@ -53,7 +57,7 @@ const { history } = await trainer.train();
 const adapterDir = await trainer.save(); // adapter_config.json + adapter_model.safetensors
 
 // Reload on a fresh copy of the base model and compare log-probabilities of a prompt + answer.
-const probe = `${formatAlpacaPrompt('Add the numbers.', '3 and 3')}6`;
+const probe = `${formatInstructionPrompt({ instruction: 'Add the numbers.', input: '3 and 3' })}6`;
 const trained = await scoreText(base, probe);
 const fresh = await loadPretrained(modelDir, {
   applyAdapter: async (model) => {
@@ -61,7 +65,9 @@ const fresh = await loadPretrained(modelDir, {
   },
 });
 const reloaded = await scoreText(fresh, probe);
-const maxDiff = Math.max(...trained.logprobs.map((lp, i) => Math.abs(lp - (reloaded.logprobs[i] ?? Number.NaN))));
+const maxDiff = Math.max(
+  ...trained.logprobs.map((lp, i) => Math.abs(lp - (reloaded.logprobs[i] ?? Number.NaN))),
+);
 console.log(`adapter saved to ${adapterDir}; max |Δ log p| after reload = ${maxDiff}`);
 console.log(
   JSON.stringify({

@@ -3,9 +3,11 @@
  * generation of a short answer for each prompt (formatted exactly as in training), cut at the
  * first newline, scored per component. Routing telemetry is collected on the way when asked.
  */
+
+import { formatInstructionPrompt } from '@hydralora/common';
 import type { AdapterModel } from '@hydralora/core-adapters';
 import { generate, type Pretrained } from '@hydralora/models';
-import { formatAlpacaPrompt, textTokenizer } from '@hydralora/trainer';
+import { textTokenizer } from '@hydralora/trainer';
 import { type ExactMatchReport, type InstructionExample, scoreExactMatch } from './embedded/index.js';
 
 export interface EvaluateOptions {
@@ -35,7 +37,7 @@ export async function evaluateExamples(
     const batch = examples.slice(i, i + batchSize);
     const prompts = batch.map((e) => [
       ...(tok.bosId !== undefined ? [tok.bosId] : []),
-      ...tok.encode(formatAlpacaPrompt(e.instruction, e.input)),
+      ...tok.encode(formatInstructionPrompt(e)),
     ]);
     const ids = options.componentIds?.slice(i, i + batch.length);
     const result = await generate(pretrained.model, prompts, {

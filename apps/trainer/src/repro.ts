@@ -8,11 +8,11 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
 import { activeBackend } from '@hydralora/gpu-backend';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
 import type { StepLog } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from './embedded/index.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, lineChart } from './report/svg.js';
 import { type ReproTask, runPool } from './repro-pool.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadPid } from './__fixtures__/dead-pid.js';
 import { latestCheckpoint, loadCheckpoint, prepareRunDir, saveCheckpoint } from './checkpoint.js';
 import { AdamW } from './optim.js';
 
@@ -60,14 +61,15 @@ describe('a run owns its output folder', () => {
     expect(prepareRunDir(path.join(dangling), { resume: false, overwrite: true })).toEqual({});
   });
 
-  it('removes the temporary files of interrupted writes when a run starts', () => {
+  it('removes the temporary files that crashed writers left when a run starts', () => {
     const dir = tmp();
     save(dir, 5, 'run-a');
     const root = path.join(dir, 'checkpoints');
-    mkdirSync(path.join(root, '.step-000010.tmp-4242'));
-    writeFileSync(path.join(root, '.step-000010.tmp-4242', 'trainable.safetensors'), 'partial');
-    writeFileSync(path.join(root, 'latest.tmp-4242'), 'step-0000');
-    writeFileSync(path.join(dir, 'metrics.jsonl.tmp-17'), '{"ev');
+    const dead = deadPid();
+    mkdirSync(path.join(root, `.step-000010.tmp-${dead}`));
+    writeFileSync(path.join(root, `.step-000010.tmp-${dead}`, 'trainable.safetensors'), 'partial');
+    writeFileSync(path.join(root, `.latest.tmp-${dead}-ab12`), 'step-0000');
+    writeFileSync(path.join(dir, `.metrics.jsonl.tmp-${dead}-cd34`), '{"ev');
     writeFileSync(path.join(dir, 'keep.tmp-1.txt'), 'not ours');
     const { checkpoint } = prepareRunDir(dir, { resume: true });
     expect(checkpoint).toBe(path.join(root, 'step-000005'));

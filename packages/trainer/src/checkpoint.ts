@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
+import { FileError, removeStaleTempFiles, writeFileAtomicSync } from '@hydralora/common';
 import { SafetensorsFile, writeSafetensors } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './optim.js';
@@ -35,39 +36,22 @@ const PARAM = 'param/';
 const M = 'adam_m/';
 const V = 'adam_v/';
 const STEP_DIR = /^step-(\d+)$/;
-/** Temporary names of interrupted writes: `.step-N.tmp-PID`, `latest.tmp-PID`, `metrics.jsonl.tmp-PID`. */
-const TEMP = /^(\.step-\d+|latest|metrics\.jsonl|run\.json)\.tmp-\d+$/;
-
-/** Run `fn`; an error it throws is re-thrown naming the path and what was being done. */
+/** Run `fn`; an error it throws is re-thrown as a FileError naming the path and the operation. */
 export function withPath<T>(file: string, action: string, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.message?.includes(file)) throw error;
-    throw new Error(`cannot ${action} ${file}: ${e.code ? `${e.code} ` : ''}${e.message}`, { cause: error });
+    if (error instanceof FileError) throw error;
+    throw new FileError(file, `cannot ${action}`, error);
   }
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  withPath(tmp, 'write', () => fs.writeFileSync(tmp, text));
-  withPath(file, 'rename into', () => fs.renameSync(tmp, file));
-}
-
-/** Remove the temporary files of interrupted writes in the output folder and its checkpoints. */
+/**
+ * Remove what interrupted writes of dead processes left in the output folder and its
+ * checkpoints (`.step-N.tmp-PID`, `.latest.tmp-PID-…`, `.metrics.jsonl.tmp-PID-…`).
+ */
 export function removeStaleTemps(outDir: string): string[] {
-  const removed: string[] = [];
-  for (const dir of [outDir, path.join(outDir, 'checkpoints')]) {
-    if (!fs.existsSync(dir)) continue;
-    for (const name of withPath(dir, 'list', () => fs.readdirSync(dir))) {
-      if (!TEMP.test(name)) continue;
-      const p = path.join(dir, name);
-      withPath(p, 'remove', () => fs.rmSync(p, { recursive: true, force: true }));
-      removed.push(p);
-    }
-  }
-  return removed;
+  return [outDir, path.join(outDir, 'checkpoints')].flatMap((dir) => removeStaleTempFiles(dir));
 }
 
 export interface RunDirOptions {
@@ -144,11 +128,11 @@ export function saveCheckpoint(
   withPath(stateFile, 'write', () =>
     fs.writeFileSync(stateFile, `${JSON.stringify({ ...state, optimizerStep: opt.step }, null, 2)}\n`),
   );
-  withPath(final, 'rename into', () => {
+  withPath(final, 'move into place', () => {
     fs.rmSync(final, { recursive: true, force: true });
     fs.renameSync(tmp, final);
   });
-  writeAtomic(path.join(root, 'latest'), `${name}\n`);
+  writeFileAtomicSync(path.join(root, 'latest'), `${name}\n`);
   pruneCheckpoints(root, state.runId, keep);
   return final;
 }

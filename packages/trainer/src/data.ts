@@ -5,7 +5,7 @@
  * a deterministic, seeded order that a resumed run reproduces exactly.
  */
 import { readFileSync } from 'node:fs';
-import { mulberry32 } from '@hydralora/models';
+import { formatInstructionPrompt, mulberry32 } from '@hydralora/common';
 import { z } from 'zod';
 
 export interface TextTokenizer {
@@ -34,21 +34,6 @@ export interface InstructionRecord {
 }
 
 export const IGNORE_INDEX = -100;
-
-/** The default prompt template (Alpaca's, without its preamble sentence, to spare a small model's context). */
-export const DEFAULT_TEMPLATE = {
-  withInput: '### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n',
-  withoutInput: '### Instruction:\n{instruction}\n\n### Response:\n',
-};
-
-export function formatAlpacaPrompt(
-  instruction: string,
-  input: string | undefined,
-  template = DEFAULT_TEMPLATE,
-): string {
-  const t = input && input.trim() !== '' ? template.withInput : template.withoutInput;
-  return t.replace('{instruction}', instruction).replace('{input}', input ?? '');
-}
 
 const alpacaRow = z.object({
   instruction: z.string(),
@@ -164,7 +149,7 @@ function toInstructionRecord(row: unknown, where: string, options: ReadOptions):
     throw new Error(`${where}: field '${issue.path.join('.') || '(record)'}': ${issue.message}`);
   }
   return {
-    prompt: formatAlpacaPrompt(parsed.data.instruction, parsed.data.input),
+    prompt: formatInstructionPrompt(parsed.data),
     target: parsed.data.output,
     ...(component !== undefined ? { component } : {}),
   };

@@ -4,8 +4,8 @@
  * (`adapter.num_heads: 'auto'`), train a {@link Trainer}, and save the adapter in PEFT's layout
  * with a run summary (`run.json`). The output folder is the run's: see `prepareRunDir`.
  */
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promptUserText, writeJsonAtomicSync } from '@hydralora/common';
 import type { AdapterModel } from '@hydralora/core-adapters';
 import { EnergyMeter, type EnergyReport } from '@hydralora/gpu-backend';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
@@ -51,12 +51,9 @@ export interface FinetuneResult {
   pretrained: Pretrained;
 }
 
-/**
- * Text the clustering step sees for a record: the prompt without the template's markup.
- * TODO(issue-14-common): use the shared prompt template's own strip.
- */
+/** Text the clustering step sees for a record: the prompt without the template's markup. */
 export function clusteringText(r: InstructionRecord): string {
-  return r.prompt.replace(/###\s*(Instruction|Input|Response):/g, ' ');
+  return promptUserText(r.prompt);
 }
 
 export async function finetune(config: TrainConfig, hooks: FinetuneHooks = {}): Promise<FinetuneResult> {
@@ -160,8 +157,6 @@ export async function finetune(config: TrainConfig, hooks: FinetuneHooks = {}): 
   };
   const { adapter: _ad, pretrained: _p, history: _h, ...summary } = result;
   const runFile = path.join(config.out, 'run.json');
-  withPath(runFile, 'write', () =>
-    writeFileSync(runFile, `${JSON.stringify({ config, ...summary }, null, 2)}\n`),
-  );
+  writeJsonAtomicSync(runFile, { config, ...summary });
   return result;
 }

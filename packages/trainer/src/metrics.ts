@@ -1,6 +1,7 @@
 /** Metrics as JSON lines, appended and flushed per line so that a killed run keeps what it logged. */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from '@hydralora/common';
 import { withPath } from './checkpoint.js';
 
 export class MetricsLog {
@@ -10,7 +11,7 @@ export class MetricsLog {
   }
 
   write(record: Record<string, unknown>): void {
-    withPath(this.file, 'append to', () =>
+    withPath(this.file, 'append', () =>
       appendFileSync(this.file, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`),
     );
   }
@@ -35,8 +36,6 @@ export class MetricsLog {
 
   /** Replace the file's records (atomically). */
   replace(records: Record<string, unknown>[]): void {
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    withPath(tmp, 'write', () => writeFileSync(tmp, records.map((r) => `${JSON.stringify(r)}\n`).join('')));
-    withPath(this.file, 'rename into', () => renameSync(tmp, this.file));
+    writeFileAtomicSync(this.file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 }
