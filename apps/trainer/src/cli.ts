@@ -12,8 +12,7 @@ const program = new Command();
 program
   .name('hydralora')
   .description('Parameter-efficient fine-tuning (LoRA, LoRA-Split, HydraLoRA) for TypeScript')
-  .version((createRequire(import.meta.url)('../package.json') as { version: string }).version)
-  .showHelpAfterError();
+  .version((createRequire(import.meta.url)('../package.json') as { version: string }).version);
 registerCommands(program);
 
 runMain(() => program.parseAsync(process.argv));

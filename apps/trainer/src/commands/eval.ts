@@ -45,6 +45,7 @@ export interface EvalCommandOptions {
   json?: boolean;
   out?: string;
   progress?: boolean;
+  quiet?: boolean;
 }
 
 const notWired: LoadEvalModel = async () => {
@@ -93,16 +94,20 @@ export async function runEvalCommand(
     samplesPerProblem: options.numSamples,
     batchSize: options.batchSize,
     seed: options.seed,
-    progress: options.progress === false || !process.stderr.isTTY ? silentProgress : createProgressBar(),
+    progress:
+      options.progress === false || options.quiet || !process.stderr.isTTY
+        ? silentProgress
+        : createProgressBar(),
   });
 }
 
 /** Adds `eval` to the program; `hooks.loadEvalModel` is how the trainer wires model loading. */
 export function register(program: Command, hooks: EvalCommandHooks = {}): void {
+  const tasks = (hooks.registry ?? registerBuiltinTasks(new Registry())).names();
   program
     .command('eval')
-    .description('evaluate on MMLU, GSM8K, HumanEval, BBH or perplexity as the HydraLoRA paper does')
-    .argument('<task>', 'mmlu | gsm8k | humaneval | bbh | perplexity')
+    .description(`evaluate on ${tasks.join(', ')} as the HydraLoRA paper does`)
+    .argument('<task>', tasks.join(' | '))
     .option('--data <path>', 'data folder or file (default: env HYDRALORA_DATA_DIR)')
     .option('--model <dir>', 'model folder to evaluate')
     .option('--adapter <dir>', 'adapter folder applied to --model')
@@ -115,14 +120,14 @@ export function register(program: Command, hooks: EvalCommandHooks = {}): void {
       'at most N examples (per subject for mmlu, per task for bbh)',
       integer('--limit', 1),
     )
-    .option('--shots <k>', 'in-context examples (mmlu default 0, gsm8k 8, bbh 3)', integer('--shots', 0))
+    .option('--shots <k>', 'in-context examples (default: mmlu 0, gsm8k 8, bbh 3)', integer('--shots', 0))
     .option(
       '--num-samples <n>',
       'humaneval with a model: completions per problem',
       integer('--num-samples', 1),
     )
     .option('--batch-size <n>', 'prompts per model call', integer('--batch-size', 1))
-    .option('--seed <n>', 'seed of sampled generation (default 0)', integer('--seed', 0))
+    .option('--seed <n>', 'seed of sampled generation (default: 0)', integer('--seed', 0))
     .option('--json', 'print the result as JSON')
     .option('--out <file>', 'also write the JSON result to FILE (atomically)')
     .option('--no-progress', 'no progress bar on stderr')

@@ -21,7 +21,6 @@ const evaluate = (program: Command) =>
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
-  standardizeErrors(program);
   for (const register of [
     demo,
     train,
@@ -37,4 +36,9 @@ export function registerCommands(program: Command): void {
     pretrain,
   ])
     register(program);
+  // Every command takes --quiet: only the result on stdout, no progress or info lines on stderr.
+  for (const command of program.commands)
+    if (!command.options.some((o) => o.long === '--quiet'))
+      command.option('--quiet', 'print only the result (no progress or info lines)');
+  standardizeErrors(program);
 }

@@ -65,7 +65,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
       await initBackend();
-      const progress = createProgress(o.steps, o.json);
+      const progress = createProgress(o.steps, o.json || o.quiet);
       const result = await pretrain({
         ...o,
         command: `hydralora ${process.argv.slice(2).join(' ')}`,

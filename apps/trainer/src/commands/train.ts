@@ -170,9 +170,9 @@ export function register(program: Command): void {
         .default(a.head_init_scale),
     )
     .addOption(
-      new Option('--init-seed <n>', 'seed of the adapter initialisation')
-        .argParser(intOption('--init-seed', 0))
-        .default(undefined, '|--seed|'),
+      new Option('--init-seed <n>', 'seed of the adapter initialisation (default: |--seed|)').argParser(
+        intOption('--init-seed', 0),
+      ),
     )
     // How to train.
     .addOption(new Option('--lr <x>', 'peak learning rate').argParser(numberOption('--lr')).default(t.lr))
@@ -197,9 +197,9 @@ export function register(program: Command): void {
         .default(t.clipNorm),
     )
     .addOption(
-      new Option('--steps <n>', 'optimiser steps')
-        .argParser(intOption('--steps', 1))
-        .default(undefined, 'from --epochs'),
+      new Option('--steps <n>', 'optimiser steps (default: from --epochs)').argParser(
+        intOption('--steps', 1),
+      ),
     )
     .addOption(
       new Option('--epochs <x>', 'passes over the data when --steps is absent')

@@ -66,12 +66,13 @@ export function commandLineError(error: unknown): Error {
  * flag and the value.
  */
 export function standardizeErrors(program: Command): void {
-  const describe = (flag: string): string | undefined => {
-    const commands = [program, ...program.commands];
-    for (const c of commands) for (const o of c.options) if (o.long === flag) return o.description;
-    return undefined;
-  };
-  program.configureOutput({
+  for (const command of [program, ...program.commands]) standardizeCommandErrors(command);
+}
+
+function standardizeCommandErrors(command: Command): void {
+  const describe = (flag: string): string | undefined =>
+    command.options.find((o) => o.long === flag)?.description;
+  command.configureOutput({
     outputError: (text, write) => {
       const missing = /^error: required option '(--[\w-]+)[^']*' not specified/.exec(text);
       if (missing) {
