@@ -11,7 +11,6 @@ import { EnergyMeter, type EnergyReport } from '@hydralora/gpu-backend';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
 import { loadPretrained, type Pretrained } from '@hydralora/models';
 import type { StepLog, TrainerCallback } from './callbacks.js';
-import { withPath } from './checkpoint.js';
 import { routesByComponent, type TrainConfig } from './config.js';
 import { type InstructionRecord, readInstructionFile } from './data.js';
 import { textTokenizer } from './tokenizer.js';
