@@ -29,6 +29,8 @@ export interface PretrainOptions {
   clipNorm: number;
   checkpointEvery: number;
   resume?: boolean;
+  /** Replace the files of another run in `out/training`. */
+  overwrite?: boolean;
   /** Stop early (without the final save) after this step: time-boxed runs and tests. */
   stopAfterStep?: number;
   /** The command line that produced this run, recorded in PRETRAIN.json. */
@@ -146,6 +148,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     stream,
     outDir: path.join(options.out, 'training'),
     resume: options.resume ?? false,
+    overwrite: options.overwrite ?? false,
     fingerprint: {
       kind: 'pretrain',
       seed: options.seed,

@@ -62,6 +62,7 @@ export function register(program: Command): void {
       r.checkpointEvery,
     )
     .option('--resume', 'continue from the newest checkpoint in OUT/training')
+    .option('--overwrite', "replace another run's files in OUT/training")
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
       await initBackend();
