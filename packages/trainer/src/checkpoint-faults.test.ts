@@ -5,9 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { initBackend } from '@hydralora/gpu-backend';
-import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
@@ -21,28 +19,13 @@ vi.mock('node:fs', async (importOriginal) => {
 
 const fs = await import('node:fs');
 const realFs = await vi.importActual<typeof import('node:fs')>('node:fs');
-const { loadCheckpoint, prepareRunDir, saveCheckpoint } = await import('./checkpoint.js');
+const { loadCheckpoint, prepareRunDir } = await import('./checkpoint.js');
 const { MetricsLog } = await import('./metrics.js');
-const { AdamW } = await import('./optim.js');
 const { deadPid } = await import('./__fixtures__/dead-pid.js');
+const { checkpointParams } = await import('./__fixtures__/checkpoint-params.js');
 
-let w: tf.Variable;
-let optimizer: InstanceType<typeof AdamW>;
-const params = () => new Map([['w', w]]);
+const { params, optimizer, save } = checkpointParams();
 const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-
-beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  w = tf.tidy(() => tf.variable(tf.tensor1d([1, 2, 3])));
-  optimizer = new AdamW(params(), { lr: 0.1 });
-});
-afterAll(() => {
-  w.dispose();
-  optimizer.dispose();
-});
-
-const save = (dir: string, step: number) =>
-  saveCheckpoint(dir, params(), optimizer, { step, epoch: 0, cursor: step, runId: 'r', fingerprint: {} });
 
 describe('checkpoint writes under failure', () => {
   it('a full disk while writing state.json: the error names the path, the previous checkpoint and latest survive, the next run cleans up and resumes', () => {
@@ -70,7 +53,7 @@ describe('checkpoint writes under failure', () => {
     const { checkpoint } = prepareRunDir(dir, { resume: true });
     expect(checkpoint).toBe(path.join(dir, 'checkpoints', 'step-000005'));
     expect(realFs.existsSync(crashed)).toBe(false);
-    expect(loadCheckpoint(checkpoint!, params(), optimizer).step).toBe(5);
+    expect(loadCheckpoint(checkpoint!, params(), optimizer()).step).toBe(5);
   });
 
   it('a crash between writing the checkpoint and moving latest leaves latest on the previous one', () => {

@@ -1,30 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { initBackend } from '@hydralora/gpu-backend';
-import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { checkpointParams } from './__fixtures__/checkpoint-params.js';
 import { deadPid } from './__fixtures__/dead-pid.js';
-import { latestCheckpoint, loadCheckpoint, prepareRunDir, saveCheckpoint } from './checkpoint.js';
-import { AdamW } from './optim.js';
+import { latestCheckpoint, loadCheckpoint, prepareRunDir } from './checkpoint.js';
 
-let w: tf.Variable;
-let optimizer: AdamW;
-const params = () => new Map([['w', w]]);
-
-beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  w = tf.tidy(() => tf.variable(tf.tensor1d([1, 2, 3])));
-  optimizer = new AdamW(params(), { lr: 0.1 });
-});
-afterAll(() => {
-  w.dispose();
-  optimizer.dispose();
-});
-
+const { params, optimizer, save } = checkpointParams();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ckpt-'));
-const save = (dir: string, step: number, runId: string, keep = 2) =>
-  saveCheckpoint(dir, params(), optimizer, { step, epoch: 0, cursor: step, runId, fingerprint: {} }, keep);
 const steps = (dir: string) =>
   readdirSync(path.join(dir, 'checkpoints')).filter((d) => d.startsWith('step-'));
 
@@ -105,13 +88,13 @@ describe('corrupt files', () => {
     const stateFile = path.join(ckpt, 'state.json');
     const good = readFileSync(stateFile, 'utf8');
     writeFileSync(stateFile, '{"step": 3,');
-    expect(() => loadCheckpoint(ckpt, params(), optimizer)).toThrow(`${stateFile}: invalid JSON`);
+    expect(() => loadCheckpoint(ckpt, params(), optimizer())).toThrow(`${stateFile}: invalid JSON`);
     writeFileSync(stateFile, good.replace('"step": 3', '"step": "three"'));
-    expect(() => loadCheckpoint(ckpt, params(), optimizer)).toThrow(
+    expect(() => loadCheckpoint(ckpt, params(), optimizer())).toThrow(
       `${stateFile}: field 'step' = "three": expected an integer`,
     );
     writeFileSync(stateFile, good);
-    expect(loadCheckpoint(ckpt, params(), optimizer).step).toBe(3);
+    expect(loadCheckpoint(ckpt, params(), optimizer()).step).toBe(3);
     expect(existsSync(path.join(ckpt, 'trainable.safetensors'))).toBe(true);
   });
 });
