@@ -223,10 +223,8 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     const first = mine[0]!;
     return {
       id: m.id,
-      label:
-        m.id === 'hydra' || m.id === 'uniform-gate' || m.id === 'no-shared-a'
-          ? `${m.label}, N=${heads}`
-          : m.label,
+      // N chosen by the elbow is part of the label (it depends on the data).
+      label: m.heads === 'elbow' ? `${m.label}, N=${heads}` : m.label,
       method: m.method,
       r: m.r,
       heads,
