@@ -84,6 +84,7 @@ export default defineConfig({
             { text: 'Choose N by clustering', link: '/guides/choose-n' },
             { text: 'Evaluate', link: '/guides/evaluate' },
             { text: 'Merge and export to PEFT', link: '/guides/export-peft' },
+            { text: 'Hand over to PyTorch (official HydraLoRA)', link: '/guides/python-interop' },
             { text: 'Read the report', link: '/guides/report' },
           ],
         },

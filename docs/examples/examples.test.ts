@@ -42,6 +42,7 @@ const TESTED_TS = new Set([
   'plugins/moe-diverse-method.ts',
   'plugins/capitals-task.ts',
   'export-peft.ts', // tested in export-peft.test.ts
+  'python-interop.ts', // tested in python-interop.test.ts
   'plugins/nan-guard-backend.ts', // tested in backend-plugin.test.ts
 ]);
 

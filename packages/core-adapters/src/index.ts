@@ -35,9 +35,23 @@ export {
 export { formatHeadWeights, type HeadWeightsSpec, parseHeadWeights } from './export/head-weights.js';
 export { mergePeftLora } from './export/merge-lora.js';
 export {
+  configFromOfficial,
+  configToOfficial,
+  isOfficialHydraLoraConfig,
+  loadOfficialHydraLora,
+  OFFICIAL_BIN_FILE,
+  type OfficialSaveOptions,
+  readOfficialHydraLora,
+  saveOfficialHydraLora,
+  tensorsFromOfficial,
+  tensorsToOfficial,
+} from './io/hydralora-official.js';
+export {
+  adapterTensors,
   CONFIG_FILE,
   type LoadOptions,
   loadAdapter,
+  loadAdapterTensors,
   PEFT_PREFIX,
   readAdapterConfig,
   type SaveOptions,
@@ -45,6 +59,8 @@ export {
   WEIGHTS_FILE,
 } from './io/peft-files.js';
 export { decodeSafetensors, encodeSafetensors, type HostTensor } from './io/safetensors.js';
+export { type PickledStorage, type PickledTensor, restrictedUnpickle } from './io/torch/pickle.js';
+export { isZip, readTorchCheckpoint, writeTorchCheckpoint } from './io/torch/torch-bin.js';
 export {
   AdapterLayer,
   type AdapterTensor,

@@ -206,12 +206,31 @@ export async function loadAdapter(
   options: LoadOptions = {},
 ): Promise<AdapterModel> {
   const config = await readAdapterConfig(dir, options);
-  const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const { tensors, file } = await readAdapterWeights(dir);
+  return loadAdapterTensors(model, config, tensors, {
+    ...options,
+    source: join(dir, CONFIG_FILE),
+    weightsFile: file,
+  });
+}
+
+/**
+ * Inject an adapter of `config` into `model` and assign its tensors (PEFT names and PyTorch
+ * layout, as {@link adapterTensors} returns them). Missing tensors and wrong shapes are errors
+ * naming them (the half-built adapter is removed again); unexpected tensors warn.
+ */
+export function loadAdapterTensors(
+  model: AdaptableModel,
+  config: AdapterConfig,
+  tensors: Record<string, HostTensor>,
+  options: LoadOptions & { source: string; weightsFile: string },
+): AdapterModel {
+  const warn = options.onWarning ?? ((m: string) => console.warn(m));
+  const file = options.weightsFile;
   const name = options.adapter ?? 'default';
   const handle = AdapterModel.of(model).add(name, config, {
     registry: options.registry,
-    source: join(dir, CONFIG_FILE),
+    source: options.source,
   });
   try {
     const expected = new Set<string>();
