@@ -90,6 +90,8 @@ describe('train config', () => {
     expect(() =>
       resolveTrainConfig(undefined, { model: 'm', data: 'd', adapter: { num_heads: 'many' } }),
     ).toThrow(/field 'adapter\.num_heads' = "many"/);
+    writeFileSync(y, 'data: d\n');
+    expect(() => resolveTrainConfig(y, {})).toThrow(/bad\.yaml: field 'model' is required$/);
     expect(() => resolveTrainConfig(undefined, { model: 'm', data: 'd', schedule: 'step' })).toThrow(
       /field 'schedule' = "step": expected one of: cosine, linear, constant/,
     );

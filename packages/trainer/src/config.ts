@@ -153,6 +153,8 @@ function schemaError(source: string, input: unknown, error: z.ZodError, prefix =
   const issue = error.issues[0]!;
   if (issue.code === 'unrecognized_keys') return unknownKeys(source, issue.keys, prefix);
   const key = `${prefix}${issue.path.join('.')}` || '(root)';
+  if (value(input, issue.path) === undefined && issue.code === 'invalid_type')
+    return new Error(`${source}: field '${key}' is required`);
   return new Error(
     `${source}: field '${key}' = ${JSON.stringify(value(input, issue.path))}: ${issue.message}`,
   );
