@@ -80,6 +80,7 @@ export default defineConfig({
             { text: 'Overview', link: '/guides/' },
             { text: 'Fine-tune on CPU', link: '/guides/fine-tune-cpu' },
             { text: 'Fine-tune on an NVIDIA GPU', link: '/guides/fine-tune-gpu' },
+            { text: 'Fine-tune from code', link: '/guides/fine-tune-from-code' },
             { text: 'Choose N by clustering', link: '/guides/choose-n' },
             { text: 'Evaluate', link: '/guides/evaluate' },
             { text: 'Merge and export to PEFT', link: '/guides/export-peft' },

@@ -96,6 +96,18 @@ describe('pages', () => {
     );
     expect(uncovered).toEqual([]);
   });
+
+  it('import repository examples only when the example has its own test', () => {
+    const repoRoot = join(docsRoot, '..');
+    const examples = markdownPages(docsRoot).flatMap((page) =>
+      [...readFileSync(page, 'utf8').matchAll(/^<<<\s+@\/\.\.\/examples\/([^/\s]+)\//gm)].map((m) => m[1]!),
+    );
+    expect(examples).toContain('finetune-from-code');
+    for (const name of examples) {
+      const tests = readdirSync(join(repoRoot, 'examples', name)).filter((f) => f.endsWith('.test.ts'));
+      expect(tests, name).not.toEqual([]);
+    }
+  });
 });
 
 describe('shell snippets against the CLI command tree', () => {

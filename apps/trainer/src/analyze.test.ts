@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
+import { finetune, parseTrainConfig } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
@@ -14,8 +15,6 @@ import {
   tsneEmbed,
 } from './analyze.js';
 import { buildInstructionCorpus, writeCorpus } from './embedded/index.js';
-import { parseTrainConfig } from './train/config.js';
-import { finetune } from './train/finetune.js';
 
 const f = (...v: number[]) => Float32Array.from(v);
 const layer = (module: string, a: Float32Array[], b: Float32Array[]): LayerMatrices => ({
@@ -90,13 +89,10 @@ describe('analyze', () => {
         model: modelDir,
         data: path.join(dir, 'data', 'train.jsonl'),
         out: path.join(dir, 'run'),
-        method: 'hydra',
-        heads: 3,
-        r: 2,
+        adapter: { method: 'hydra', num_heads: 3, r: 2, target_modules: 'all-linear' },
         steps: 2,
         lr: 1e-2,
         checkpointEvery: 0,
-        targetModules: 'all-linear',
       }),
     );
     ft.adapter.dispose();

@@ -6,15 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { mulberry32, writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
 import { loadAdapter, readAdapterConfig } from '@hydralora/core-adapters';
 import { loadPretrained } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
 import TSNE from 'tsne-js';
-import { type InstructionExample, writeFileAtomic } from './embedded/index.js';
+import type { InstructionExample } from './embedded/index.js';
+import { evaluateExamples, routerUsage } from './evaluate.js';
 import { markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { heatmap, scatter } from './report/svg.js';
-import { mulberry32 } from './train/data.js';
-import { evaluateExamples, routerUsage } from './train/evaluate.js';
 
 /** The flattened factors of one adapted module: A heads as Aᵢᵀ [r, in], B heads as Bᵢ [r, out]. */
 export interface LayerMatrices {

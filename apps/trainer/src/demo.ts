@@ -12,17 +12,20 @@ import {
   findComponents,
   formatSummary,
   normalizedMutualInfo,
-  plotElbow,
 } from '@hydralora/intrinsic-clustering';
 import { loadPretrained } from '@hydralora/models';
+import {
+  clusteringText,
+  type FinetuneResult,
+  finetune,
+  parseTrainConfig,
+  readInstructionFile,
+  type StepLog,
+} from '@hydralora/trainer';
 import { buildInstructionCorpus, writeCorpus } from './embedded/index.js';
+import { evaluateExamples, routerUsage } from './evaluate.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, heatmap, lineChart } from './report/svg.js';
-import { parseTrainConfig } from './train/config.js';
-import { readInstructionFile } from './train/data.js';
-import { evaluateExamples, routerUsage } from './train/evaluate.js';
-import { clusteringText, type FinetuneResult, finetune } from './train/finetune.js';
-import type { StepLog } from './train/loop.js';
 
 export interface DemoOptions {
   out: string;
@@ -100,9 +103,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const base = {
     model: o.model,
     data: trainFile,
-    r: o.r,
-    alpha: 2 * o.r,
-    dropout: 0.05,
     steps: o.steps,
     microBatchSize: o.microBatchSize,
     lr: o.lr,
@@ -110,11 +110,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     seed: o.seed,
     checkpointEvery: 0,
     kMax: o.kMax,
-    targetModules: 'all-linear',
   };
+  const adapter = { r: o.r, lora_alpha: 2 * o.r, lora_dropout: 0.05, target_modules: 'all-linear' };
   const hydra = await finetune(
-    parseTrainConfig({ ...base, out: path.join(o.out, 'hydra'), method: 'hydra', heads: clustering.k }),
+    parseTrainConfig({
+      ...base,
+      out: path.join(o.out, 'hydra'),
+      adapter: { ...adapter, method: 'hydra', num_heads: clustering.k },
+    }),
     {
+      overwrite: true,
       clustering,
       onInfo: info,
       onStep: (l, n) => o.onStep?.('hydra', l, n),
@@ -126,12 +131,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     parseTrainConfig({
       ...base,
       out: path.join(o.out, 'lora'),
-      method: 'lora',
-      heads: 1,
-      r: loraRank,
-      alpha: 2 * loraRank,
+      adapter: { ...adapter, method: 'lora', num_heads: 1, r: loraRank, lora_alpha: 2 * loraRank },
     }),
     {
+      overwrite: true,
       onInfo: info,
       onStep: (l, n) => o.onStep?.(`lora r=${loraRank}`, l, n),
     },

@@ -14,8 +14,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { StepLog } from '@hydralora/trainer';
 import type { RunOptions } from './run-embedded.js';
-import type { StepLog } from './train/loop.js';
 
 /** The serialisable part of {@link RunOptions} (the hooks stay in the parent). */
 export type WorkerRunOptions = Omit<RunOptions, 'onInfo' | 'onStep'>;

@@ -8,10 +8,11 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
 import { activeBackend } from '@hydralora/gpu-backend';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
+import type { StepLog } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
-import { writeFileAtomic } from './embedded/index.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, lineChart } from './report/svg.js';
 import { type ReproTask, runPool } from './repro-pool.js';
@@ -24,7 +25,6 @@ import {
   trainAndEvaluate,
 } from './run-embedded.js';
 import { formatPercentInterval, type MeanInterval, meanInterval } from './stats.js';
-import type { StepLog } from './train/loop.js';
 
 /** One method of the comparison. `heads`: a number, or 'elbow' for the clustering's N. */
 export interface ReproMethod {
@@ -223,10 +223,8 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     const first = mine[0]!;
     return {
       id: m.id,
-      label:
-        m.id === 'hydra' || m.id === 'uniform-gate' || m.id === 'no-shared-a'
-          ? `${m.label}, N=${heads}`
-          : m.label,
+      // N chosen by the elbow is part of the label (it depends on the data).
+      label: m.heads === 'elbow' ? `${m.label}, N=${heads}` : m.label,
       method: m.method,
       r: m.r,
       heads,

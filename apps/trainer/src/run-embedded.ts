@@ -6,12 +6,16 @@
 import path from 'node:path';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
 import { loadPretrained } from '@hydralora/models';
+import {
+  clusteringText,
+  finetune,
+  parseTrainConfig,
+  readInstructionFile,
+  routesByComponent,
+  type StepLog,
+} from '@hydralora/trainer';
 import { buildInstructionCorpus, type InstructionCorpus, writeCorpus } from './embedded/index.js';
-import { parseTrainConfig } from './train/config.js';
-import { readInstructionFile } from './train/data.js';
-import { evaluateExamples } from './train/evaluate.js';
-import { clusteringText, finetune } from './train/finetune.js';
-import type { StepLog } from './train/loop.js';
+import { evaluateExamples } from './evaluate.js';
 
 /** Options shared by the experiments on the embedded default (defaults as `hydralora demo`). */
 export interface RunOptions {
@@ -123,11 +127,17 @@ export async function trainAndEvaluate(
       model: o.model,
       data: setup.trainFile,
       out: spec.out,
-      method: spec.method,
-      r: spec.r,
-      alpha: 2 * spec.r,
-      heads: spec.heads,
-      dropout: 0.05,
+      adapter: {
+        method: spec.method,
+        r: spec.r,
+        lora_alpha: 2 * spec.r,
+        num_heads: spec.heads,
+        lora_dropout: 0.05,
+        target_modules: 'all-linear',
+        // Split is evaluated with cluster assignments (below), as the paper; no learned router.
+        split_router: false,
+        ...(spec.router ? { router: spec.router } : {}),
+      },
       steps: o.steps,
       microBatchSize: o.microBatchSize,
       lr: o.lr,
@@ -135,10 +145,9 @@ export async function trainAndEvaluate(
       seed: spec.seed,
       checkpointEvery: 0,
       kMax: o.kMax,
-      targetModules: 'all-linear',
-      ...(spec.router ? { router: spec.router } : {}),
     }),
     {
+      overwrite: true,
       ...(spec.clustering ? { clustering: spec.clustering } : {}),
       ...(o.onInfo ? { onInfo: o.onInfo } : {}),
       onStep: (l, n) => o.onStep?.(spec.label, l, n),
@@ -146,7 +155,7 @@ export async function trainAndEvaluate(
   );
   try {
     const componentIds =
-      spec.method === 'split' && spec.clustering
+      routesByComponent(ft.adapter.config()) && spec.clustering
         ? Int32Array.from(spec.clustering.model.assign(setup.testTexts))
         : undefined;
     const ev = await evaluateExamples(ft.pretrained, setup.corpus.test, componentIds ? { componentIds } : {});

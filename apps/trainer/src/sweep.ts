@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './embedded/index.js';
+import { writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { lineChart } from './report/svg.js';
 import { machineDescription } from './repro.js';

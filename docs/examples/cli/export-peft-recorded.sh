@@ -1,6 +1,6 @@
 # Recorded run. tiny-base: a random LLaMA (hidden 64, 2 layers, vocab 300) written by
 # generateRandomCheckpoint from @hydralora/models; train.jsonl: 48 arithmetic examples.
-pnpm hydralora train --model tiny-base --data train.jsonl --method hydra --r 4 --alpha 8 --heads 3 --target-modules q_proj,v_proj --steps 20 --out run
+pnpm hydralora train --model tiny-base --data train.jsonl --method hydra --r 4 --lora-alpha 8 --num-heads 3 --target-modules q_proj,v_proj --steps 20 --out run
 #   adapter saved to run/adapter (4096 trainable parameters, 3.643% of the base)
 
 # A dense (per-token) router needs a fixed ω:

@@ -1,9 +1,9 @@
 # A Hugging Face checkpoint directory (config.json, tokenizer.json, *.safetensors) and an
-# Alpaca-style JSONL file (instruction, input, output). --heads auto runs the clustering step.
+# Alpaca-style JSONL file (instruction, input, output). --num-heads auto runs the clustering step.
 pnpm hydralora train \
   --model ./checkpoints/TinyLlama-1.1B-Chat-v1.0 \
   --data ./data/train.jsonl \
-  --method hydra --r 8 --alpha 16 --heads auto \
+  --method hydra --r 8 --lora-alpha 16 --num-heads auto \
   --target-modules q_proj,v_proj \
   --out ./runs/tinyllama-hydra
 # Continue after an interruption from the last checkpoint (same data order and optimiser state).

@@ -5,5 +5,5 @@ HYDRALORA_BACKEND=tensorflow-gpu pnpm hydralora doctor
 HYDRALORA_BACKEND=tensorflow-gpu pnpm hydralora train \
   --model ./checkpoints/TinyLlama-1.1B-Chat-v1.0 \
   --data ./data/train.jsonl \
-  --method hydra --r 8 --alpha 16 --heads auto \
+  --method hydra --r 8 --lora-alpha 16 --num-heads auto \
   --out ./runs/tinyllama-hydra-gpu

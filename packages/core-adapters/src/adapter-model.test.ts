@@ -106,7 +106,7 @@ describe('absurd sizes warn', () => {
 });
 
 describe('routing telemetry, aux losses and split inference', () => {
-  it('reports head usage per component and queues aux losses in training only', () => {
+  it("reports head usage per component and returns aux losses on the forward's result in training only", () => {
     const handle = injectAdapters(model, {
       method: 'hydra',
       r: 2,
@@ -118,11 +118,10 @@ describe('routing telemetry, aux losses and split inference', () => {
     handle.setTelemetry(true);
     const ctx = { componentIds: Int32Array.from([1, 0]) };
     tf.tidy(() => {
-      model.forward(x(), ctx);
-      expect(handle.auxLoss()).toBeNull();
-      model.forward(x(), { ...ctx, training: true });
-      // importance = (3, 3) per head over 6 tokens → cv² = 0.
-      expect(handle.auxLoss()!.dataSync()[0]).toBeCloseTo(0, 6);
+      expect(model.forwardWithAux(x(), ctx).auxLoss).toBeNull();
+      // importance = (3, 3) per head over 6 tokens → cv² = 0 (one loss per routed layer: q_proj).
+      const { auxLoss } = model.forwardWithAux(x(), { ...ctx, training: true });
+      expect(auxLoss!.dataSync()[0]).toBeCloseTo(0, 6);
     });
     const snap = handle.telemetry()['model.layers.0.self_attn.q_proj']!;
     expect(snap.usageByComponent).toEqual({ 0: [1, 0], 1: [0, 1] });
@@ -163,8 +162,7 @@ describe('routing telemetry, aux losses and split inference', () => {
     const losses: number[] = [];
     for (let step = 0; step < 20; step++) {
       const { value, grads } = tf.variableGrads(() => {
-        model.forward(input, ctx);
-        return handle.auxLoss()!;
+        return model.forwardWithAux(input, ctx).auxLoss!;
       }, [gate]);
       losses.push(value.dataSync()[0]!);
       tf.tidy(() => gate.assign(tf.sub(gate, tf.mul(grads[gate.name]!, 0.5))));

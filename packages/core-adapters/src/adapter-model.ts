@@ -196,18 +196,6 @@ export class AdapterModel {
     return { ...report, warnings: sizeWarnings(report) };
   }
 
-  /**
-   * Sum of the auxiliary router losses queued by the last training forward (null when none are
-   * enabled). Call inside the loss function, in the same scope as the forward pass.
-   */
-  auxLoss(name = this.requireActive()): tf.Scalar | null {
-    const parts = [...this.layers(name).values()]
-      .map((l) => l.takeAuxLoss())
-      .filter((t): t is tf.Scalar => t !== null);
-    if (parts.length === 0) return null;
-    return parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
-  }
-
   /** Turn routing telemetry on or off for every routed layer of an adapter (resets it). */
   setTelemetry(enabled: boolean, name = this.requireActive()): void {
     for (const router of this.routers(name)) {
@@ -279,7 +267,8 @@ export class AdapterModel {
     }
     if (options.weights) return options.weights;
     if (n === 1) return [1];
-    if (layer.router?.strategy.name === 'uniform') return new Array(n).fill(1 / n);
+    const constant = layer.router?.strategy.constantWeights?.(n);
+    if (constant) return constant;
     throw new Error(`merge: ${module} has ${n} routed heads; pass weights (ω, ${n} entries) or a component`);
   }
 }

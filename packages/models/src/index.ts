@@ -52,6 +52,7 @@ export { type ForwardContext, Linear, type LinearAdapter } from './linear.js';
 export { MASKED_SCORE } from './masks.js';
 export {
   type BuildOptions,
+  type CausalLMOutput,
   type ForwardInputs,
   LlamaForCausalLM,
   rmsNorm,

@@ -27,6 +27,12 @@ export interface ForwardContext {
   training?: boolean;
   /** Seed of this pass's dropout masks (adapters derive per-layer seeds from it). */
   dropoutSeed?: number;
+  /**
+   * Collector of this pass's auxiliary losses (router losses, the split router's cross-entropy),
+   * created by {@link LlamaForCausalLM.forwardWithAux}: adapters append theirs in training, the
+   * model returns their sum. Absent: adapters compute none.
+   */
+  auxLosses?: tf.Scalar[];
 }
 
 /** What an adapter implements to wrap a `Linear`. */

@@ -119,6 +119,44 @@ describe('model structure', () => {
     model.dispose();
   });
 
+  it("adapters' auxiliary losses come back summed on forwardWithAux's result, in training only", () => {
+    const model = loadModel(path.join(FIXTURES, 'llama-untied'));
+    const ids = [[5, 6, 7, 8]];
+    const linears = model.namedLinears();
+    // Two adapters that each add a loss depending on their input: sum(x²)·c.
+    const expected: number[] = [];
+    for (const [name, c] of [
+      ['model.layers.0.self_attn.q_proj', 0.5],
+      ['model.layers.0.mlp.down_proj', 2],
+    ] as const) {
+      linears.get(name)?.setAdapter({
+        forward: (x, out, ctx) => {
+          if (ctx.training && ctx.auxLosses) {
+            ctx.auxLosses.push(tf.mul(tf.sum(tf.square(x)), c) as tf.Scalar);
+            expect(ctx.auxLosses.length).toBeLessThanOrEqual(2);
+          }
+          expected.push(tf.sum(tf.square(x)).dataSync()[0]! * c);
+          return out;
+        },
+      });
+    }
+    const inference = model.forwardWithAux({ inputIds: ids });
+    expect(inference.auxLoss).toBeNull();
+    expected.length = 0;
+    const before = tf.memory().numTensors;
+    const training = model.forwardWithAux({ inputIds: ids, training: true });
+    expect(training.auxLoss!.dataSync()[0]).toBeCloseTo(expected[0]! + expected[1]!, 3);
+    tf.dispose([training.logits, training.auxLoss!]);
+    expect(tf.memory().numTensors).toBe(before);
+    const { loss, auxLoss } = model.lossWithAux(ids, [[-100, 6, 7, 8]], { training: true });
+    expect(auxLoss!.dataSync()[0]).toBeCloseTo(expected.at(-2)! + expected.at(-1)!, 3);
+    const plain = model.loss(ids, [[-100, 6, 7, 8]], { training: true });
+    expect(plain.dataSync()[0]).toBeCloseTo(loss.dataSync()[0]!, 6);
+    tf.dispose([inference.logits, loss, auxLoss!, plain]);
+    for (const l of linears.values()) l.setAdapter(null);
+    model.dispose();
+  });
+
   it('saveModel then loadModel reproduces the logits (tied and untied)', () => {
     for (const name of ['llama-tied', 'llama-untied']) {
       const model = loadModel(path.join(FIXTURES, name));

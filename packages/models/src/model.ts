@@ -33,6 +33,14 @@ export interface ForwardInputs {
   lastTokenOnly?: boolean;
 }
 
+/** What {@link LlamaForCausalLM.forwardWithAux} returns. */
+export interface CausalLMOutput {
+  /** [batch, seq, vocab] (or [batch, 1, vocab] with `lastTokenOnly`). */
+  logits: tf.Tensor3D;
+  /** Sum of the adapters' auxiliary losses on this pass (training only); null when none. */
+  auxLoss: tf.Scalar | null;
+}
+
 interface DecoderLayer {
   inputLayernorm: tf.Variable;
   postAttentionLayernorm: tf.Variable;
@@ -171,6 +179,19 @@ export class LlamaForCausalLM {
 
   /** Logits [batch, seq, vocab] (or [batch, 1, vocab] with `lastTokenOnly`). */
   forward(inputs: ForwardInputs): tf.Tensor3D {
+    return this.run(inputs, false).logits;
+  }
+
+  /**
+   * Logits plus the sum of the auxiliary losses the adapters computed on this pass (router
+   * load-balance / importance / z-loss, the split router's cross-entropy; training only), or
+   * null when there are none. Add `auxLoss` to the training loss.
+   */
+  forwardWithAux(inputs: ForwardInputs): CausalLMOutput {
+    return this.run(inputs, true);
+  }
+
+  private run(inputs: ForwardInputs, collectAux: boolean): CausalLMOutput {
     if (this.disposed) throw new Error('LlamaForCausalLM: the model has been disposed');
     const ids = toIdRows(inputs.inputIds, this.config.vocab_size);
     const batch = ids.length;
@@ -195,8 +216,10 @@ export class LlamaForCausalLM {
       throw new Error(`forward: componentIds has ${componentIds.length} entries but the batch has ${batch}`);
     }
 
-    return tf.tidy(() => {
+    const auxLosses: tf.Scalar[] | undefined = collectAux && inputs.training ? [] : undefined;
+    const out = tf.tidy((): { logits: tf.Tensor3D; auxLoss?: tf.Scalar } => {
       const ctx: ForwardContext = {
+        ...(auxLosses ? { auxLosses } : {}),
         batchSize: batch,
         seqLength: seq,
         attentionMask: tf.tensor2d(masks.tokenMask, [batch, seq]),
@@ -218,8 +241,10 @@ export class LlamaForCausalLM {
         headCtx = { ...ctx, seqLength: 1, attentionMask: lastMask };
       }
       x = rmsNorm(x, this.norm, this.config.rms_norm_eps);
-      return this.lmHead.forward(x, headCtx) as tf.Tensor3D;
+      const logits = this.lmHead.forward(x, headCtx) as tf.Tensor3D;
+      return auxLosses?.length ? { logits, auxLoss: tf.addN(auxLosses) as tf.Scalar } : { logits };
     });
+    return { logits: out.logits, auxLoss: out.auxLoss ?? null };
   }
 
   private decoderLayer(
@@ -275,6 +300,29 @@ export class LlamaForCausalLM {
     labels: number[][],
     extra: Omit<ForwardInputs, 'inputIds' | 'kvCache' | 'lastTokenOnly'> = {},
   ): tf.Scalar {
+    const { loss, auxLoss } = this.lossAndAux(inputIds, labels, extra, false);
+    auxLoss?.dispose();
+    return loss;
+  }
+
+  /**
+   * {@link LlamaForCausalLM.loss} plus the pass's auxiliary losses (see `forwardWithAux`): the
+   * training objective is `loss + auxLoss`. Usable inside `tf.variableGrads`.
+   */
+  lossWithAux(
+    inputIds: number[][],
+    labels: number[][],
+    extra: Omit<ForwardInputs, 'inputIds' | 'kvCache' | 'lastTokenOnly'> = {},
+  ): { loss: tf.Scalar; auxLoss: tf.Scalar | null } {
+    return this.lossAndAux(inputIds, labels, extra, true);
+  }
+
+  private lossAndAux(
+    inputIds: number[][],
+    labels: number[][],
+    extra: Omit<ForwardInputs, 'inputIds' | 'kvCache' | 'lastTokenOnly'>,
+    collectAux: boolean,
+  ): { loss: tf.Scalar; auxLoss: tf.Scalar | null } {
     const batch = inputIds.length;
     const seq = inputIds[0]?.length ?? 0;
     const vocab = this.config.vocab_size;
@@ -300,13 +348,15 @@ export class LlamaForCausalLM {
       }
     }
     if (count === 0) throw new Error('loss: every label is -100 (nothing to score)');
-    return tf.tidy(() => {
-      const logits = this.forward({ ...extra, inputIds });
+    const out = tf.tidy((): { loss: tf.Scalar; auxLoss?: tf.Scalar } => {
+      const { logits, auxLoss } = this.run({ ...extra, inputIds }, collectAux);
       // the last position predicts nothing; it is never gathered (no slice: one vocab-sized copy less)
       const logp = tf.reshape(tf.logSoftmax(logits), [-1]);
       const picked = tf.gather(logp, tf.tensor1d(index, 'int32'));
-      return tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))), count) as tf.Scalar;
+      const loss = tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))), count) as tf.Scalar;
+      return auxLoss ? { loss, auxLoss } : { loss };
     });
+    return { loss: out.loss, auxLoss: out.auxLoss ?? null };
   }
 
   /** Free every weight. The model cannot be used afterwards. */

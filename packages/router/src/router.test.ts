@@ -161,15 +161,21 @@ describe('auxiliary losses (closed forms)', () => {
     expect((await z.data())[0]).toBeCloseTo((lse[0]! ** 2 + lse[1]! ** 2) / 2, 5);
   });
 
-  it('are queued only in training with a non-zero coefficient, and are differentiable', async () => {
+  it("go to the pass's collector only in training with a non-zero coefficient, and are differentiable", async () => {
     const off = new Router({ numHeads: 2, inFeatures: 3, seed: 2 });
-    tf.tidy(() => off.route(tf.tensor2d(X), { batch: 4, seq: 1 }, { training: true }));
-    expect(off.takeAuxLoss()).toBeNull();
+    const offLosses: tf.Scalar[] = [];
+    tf.tidy(() => off.route(tf.tensor2d(X), { batch: 4, seq: 1 }, { training: true, auxLosses: offLosses }));
+    expect(offLosses).toHaveLength(0);
     const on = new Router({ numHeads: 2, inFeatures: 3, seed: 2, aux: { zLoss: 0.5 } });
+    const inference: tf.Scalar[] = [];
+    tf.tidy(() => on.route(tf.tensor2d(X), { batch: 4, seq: 1 }, { auxLosses: inference }));
+    expect(inference).toHaveLength(0);
     const before = tf.memory().numTensors;
     const { value, grads } = tf.variableGrads(() => {
-      on.route(tf.tensor2d(X), { batch: 4, seq: 1 }, { training: true });
-      return on.takeAuxLoss()!;
+      const auxLosses: tf.Scalar[] = [];
+      on.route(tf.tensor2d(X), { batch: 4, seq: 1 }, { training: true, auxLosses });
+      expect(auxLosses).toHaveLength(1);
+      return auxLosses[0]!;
     }, [on.gate!]);
     const g = (await on.gate!.array()) as number[][];
     const lse = logitsRef(X, g).map((r) => Math.log(r.reduce((a, v) => a + Math.exp(v), 0)));

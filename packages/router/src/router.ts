@@ -61,7 +61,6 @@ export class Router {
   /** Routing statistics, recorded only while `telemetryEnabled`. */
   readonly telemetry: RoutingTelemetry;
   telemetryEnabled = false;
-  private pendingAux: tf.Scalar[] = [];
 
   constructor(options: RouterOptions) {
     const registry = options.registry ?? routerRegistry;
@@ -89,8 +88,8 @@ export class Router {
   /**
    * Mixing weights for the rows of `features` [T, d] grouped by `layout`: [T, N] for token-level
    * strategies, and the sample's ω repeated over its tokens for sample-level ones. Runs in the
-   * caller's tidy scope. When training with aux losses on, their total is queued for
-   * {@link Router.takeAuxLoss}.
+   * caller's tidy scope. When training with aux losses on, their total is appended to
+   * `ctx.auxLosses` (the pass's collector).
    */
   route(features: tf.Tensor2D, layout: RouteLayout, ctx: ForwardContext = {}): tf.Tensor2D {
     const mask = this.flatMask(layout, ctx);
@@ -157,18 +156,9 @@ export class Router {
     return weights;
   }
 
-  /** The sum of the auxiliary losses queued since the last call (null if none), and clear the queue. */
-  takeAuxLoss(): tf.Scalar | null {
-    const pending = this.pendingAux;
-    this.pendingAux = [];
-    if (pending.length === 0) return null;
-    return pending.length === 1 ? (pending[0] as tf.Scalar) : (tf.addN(pending) as tf.Scalar);
-  }
-
   /** Free the gate variable. */
   dispose(): void {
     this.gate?.dispose();
-    this.pendingAux = [];
   }
 
   private flatMask(layout: RouteLayout, ctx: ForwardContext): tf.Tensor1D | undefined {
@@ -190,9 +180,9 @@ export class Router {
     layout: RouteLayout,
     perSample: boolean,
   ): void {
-    if (ctx.training && auxLossesEnabled(this.aux)) {
-      const topK = this.strategy.name === 'top-k' ? this.topK : 1;
-      this.pendingAux.push(auxLossTotal(this.aux, { logits, weights, topK, mask }));
+    if (ctx.training && ctx.auxLosses && auxLossesEnabled(this.aux)) {
+      const topK = this.strategy.selectsTopK ? this.topK : 1;
+      ctx.auxLosses.push(auxLossTotal(this.aux, { logits, weights, topK, mask }));
     }
     if (this.telemetryEnabled) {
       const host = weights.dataSync() as Float32Array;

@@ -13,6 +13,12 @@ export interface ForwardContext {
    * step's masks depend only on (seed, step), so a resumed run repeats them exactly.
    */
   dropoutSeed?: number;
+  /**
+   * Collector of this pass's auxiliary losses, created by the model's forward pass when it is
+   * asked for them: routers and adapter layers append theirs (training only), and the model
+   * returns their sum on its output (e.g. `{ logits, auxLoss }`). Absent: none are computed.
+   */
+  auxLosses?: tf.Scalar[];
 }
 
 /** What a strategy receives to compute mixing weights for `rows` rows (tokens or samples). */
@@ -45,6 +51,10 @@ export interface RouterStrategy {
    * features over the sequence (or from the sample's component id), broadcast to its tokens.
    */
   readonly granularity: 'token' | 'sample';
+  /** Whether each row keeps only its top k heads (the load-balance loss then counts k picks per row). */
+  readonly selectsTopK?: boolean;
+  /** ω when it never depends on the input (e.g. uniform 1/N): merge and export use it as the default. */
+  constantWeights?(numHeads: number): number[];
   /** ω [rows, N]. Called inside the caller's tidy scope. */
   weights(args: RouteArgs): tf.Tensor2D;
 }

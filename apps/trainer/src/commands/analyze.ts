@@ -21,7 +21,7 @@ export function register(program: Command): void {
       const result = await runAnalyze({
         ...o,
         onInfo: (m) => {
-          if (!o.json) process.stderr.write(`${m}\n`);
+          if (!o.json && !o.quiet) process.stderr.write(`${m}\n`);
         },
       });
       if (o.json) console.log(JSON.stringify(result, null, 2));

@@ -92,7 +92,7 @@ describe('hydralora cluster', () => {
     register(program);
     await expect(
       program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--k-max', 'x']),
-    ).rejects.toThrow(/--k-max must be an integer >= 1, got 'x'/);
+    ).rejects.toThrow(/--k-max expects an integer ≥ 1, got 'x'/);
     await expect(
       program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--ngram', '2,1']),
     ).rejects.toThrow(/--ngram must be MIN,MAX/);

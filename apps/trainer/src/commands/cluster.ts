@@ -13,7 +13,8 @@ import {
   toReport,
 } from '@hydralora/intrinsic-clustering';
 import { SingleBar } from 'cli-progress';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { intOption } from '../util/options.js';
 
 /** The parsed flags. */
 export interface ClusterCommandOptions {
@@ -31,15 +32,7 @@ export interface ClusterCommandOptions {
   restarts: number;
   saveModel?: string;
   progress: boolean;
-}
-
-function integer(flag: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${flag} must be an integer >= ${min}, got '${value}'`);
-    return n;
-  };
+  quiet?: boolean;
 }
 
 function documentFrequency(flag: string) {
@@ -131,15 +124,15 @@ export function register(program: Command): void {
       "find the corpus's intrinsic components: TF-IDF, k-means for K = 1..k-max, the elbow of the SSE curve",
     )
     .argument('<file>', 'corpus: .json (array of rows), .jsonl, or .txt (one document per line)')
-    .option('--fields <names>', 'JSON fields joined into a document', fieldList, [
-      'instruction',
-      'input',
-      'output',
-    ])
-    .option('--k-max <n>', 'largest K on the elbow curve', integer('--k-max', 1), 10)
-    .option('--k <n>', 'force this K instead of the elbow', integer('--k', 1))
-    .option('--seed <s>', 'random seed', integer('--seed', 0), 0)
-    .option('--restarts <n>', 'k-means++ starts per K', integer('--restarts', 1), 3)
+    .addOption(
+      new Option('--fields <names>', 'JSON fields joined into a document')
+        .argParser(fieldList)
+        .default(['instruction', 'input', 'output'], 'instruction,input,output'),
+    )
+    .option('--k-max <n>', 'largest K on the elbow curve', intOption('--k-max', 1), 10)
+    .option('--k <n>', 'force this K instead of the elbow', intOption('--k', 1))
+    .option('--seed <s>', 'random seed', intOption('--seed', 0), 0)
+    .option('--restarts <n>', 'k-means++ starts per K', intOption('--restarts', 1), 3)
     .option(
       '--reduction <kind>',
       "'sparse' (default) or 'svd' (LSA, 100 dims)",
@@ -162,14 +155,16 @@ export function register(program: Command): void {
       documentFrequency('--max-df'),
     )
     .option('--sublinear-tf', 'use 1 + ln(tf)')
-    .option('--ngram <min,max>', 'word n-gram range', ngramRange, [1, 1])
+    .addOption(
+      new Option('--ngram <min,max>', 'word n-gram range').argParser(ngramRange).default([1, 1], '1,1'),
+    )
     .option('--save-model <path>', 'write the fitted model (vocabulary, idf, centroids) as JSON')
     .option('--json', 'print JSON: k, sse, labels, sizes, top_terms, …')
     .option('--no-progress', 'no progress bar (it is drawn on stderr only when stderr is a terminal)')
     .action(async (file: string, options: ClusterCommandOptions) => {
       const output = await runCluster(file, {
         ...options,
-        progress: options.progress && process.stderr.isTTY === true,
+        progress: options.progress && !options.quiet && process.stderr.isTTY === true,
       });
       process.stdout.write(`${output}\n`);
     });

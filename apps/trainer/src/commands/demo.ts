@@ -16,7 +16,7 @@ export function register(program: Command): void {
       .option('--r <n>', 'HydraLoRA rank', intOption('--r'), 8),
   ).action(async (o) => {
     await initBackend();
-    const { stop, ...hooks } = progressHooks(!!o.json);
+    const { stop, ...hooks } = progressHooks(!!(o.json || o.quiet));
     const result = await runDemo({ ...o, ...hooks }).finally(stop);
     if (o.json) console.log(JSON.stringify(result, null, 2));
     else {

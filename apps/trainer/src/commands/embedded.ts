@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { RunOptions } from '../run-embedded.js';
 import { intOption, numberOption } from '../util/options.js';
 import { createMultiProgress, createProgress, type Progress } from '../util/progress.js';
@@ -18,7 +18,12 @@ export const EMBEDDED_MODEL = path.resolve(
 /** The options the experiments on the embedded default share (defaults as `hydralora demo`). */
 export function embeddedOptions(command: Command): Command {
   return command
-    .option('--model <dir>', 'base model directory', EMBEDDED_MODEL)
+    .addOption(
+      new Option('--model <dir>', 'base model directory').default(
+        EMBEDDED_MODEL,
+        'the embedded tiny base (assets/tiny-base)',
+      ),
+    )
     .option('--steps <n>', 'optimiser steps per run', intOption('--steps'), 250)
     .option(
       '--per-component-train <n>',
@@ -35,7 +40,8 @@ export function embeddedOptions(command: Command): Command {
     .option('--micro-batch-size <n>', 'examples per step', intOption('--micro-batch-size'), 16)
     .option('--lr <x>', 'peak learning rate', numberOption('--lr'), 3e-3)
     .option('--k-max <n>', 'largest K for the SSE elbow', intOption('--k-max'), 8)
-    .option('--json', 'print the results as JSON');
+    .option('--json', 'print the results as JSON')
+    .option('--quiet', 'print only the result (no progress or info lines)');
 }
 
 /**

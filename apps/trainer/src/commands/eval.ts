@@ -46,6 +46,7 @@ export interface EvalCommandOptions {
   out?: string;
   progress?: boolean;
   unsafeNoSandbox?: boolean;
+  quiet?: boolean;
 }
 
 const notWired: LoadEvalModel = async () => {
@@ -95,16 +96,20 @@ export async function runEvalCommand(
     batchSize: options.batchSize,
     seed: options.seed,
     unsafeNoSandbox: options.unsafeNoSandbox === true,
-    progress: options.progress === false || !process.stderr.isTTY ? silentProgress : createProgressBar(),
+    progress:
+      options.progress === false || options.quiet || !process.stderr.isTTY
+        ? silentProgress
+        : createProgressBar(),
   });
 }
 
 /** Adds `eval` to the program; `hooks.loadEvalModel` is how the trainer wires model loading. */
 export function register(program: Command, hooks: EvalCommandHooks = {}): void {
+  const tasks = (hooks.registry ?? registerBuiltinTasks(new Registry())).names();
   program
     .command('eval')
-    .description('evaluate on MMLU, GSM8K, HumanEval, BBH or perplexity as the HydraLoRA paper does')
-    .argument('<task>', 'mmlu | gsm8k | humaneval | bbh | perplexity')
+    .description(`evaluate on ${tasks.join(', ')} as the HydraLoRA paper does`)
+    .argument('<task>', tasks.join(' | '))
     .option('--data <path>', 'data folder or file (default: env HYDRALORA_DATA_DIR)')
     .option('--model <dir>', 'model folder to evaluate')
     .option('--adapter <dir>', 'adapter folder applied to --model')
@@ -117,14 +122,14 @@ export function register(program: Command, hooks: EvalCommandHooks = {}): void {
       'at most N examples (per subject for mmlu, per task for bbh)',
       integer('--limit', 1),
     )
-    .option('--shots <k>', 'in-context examples (mmlu default 0, gsm8k 8, bbh 3)', integer('--shots', 0))
+    .option('--shots <k>', 'in-context examples (default: mmlu 0, gsm8k 8, bbh 3)', integer('--shots', 0))
     .option(
       '--num-samples <n>',
       'humaneval with a model: completions per problem',
       integer('--num-samples', 1),
     )
     .option('--batch-size <n>', 'prompts per model call', integer('--batch-size', 1))
-    .option('--seed <n>', 'seed of sampled generation (default 0)', integer('--seed', 0))
+    .option('--seed <n>', 'seed of sampled generation (default: 0)', integer('--seed', 0))
     .option(
       '--unsafe-no-sandbox',
       'humaneval: run generated code without the bubblewrap sandbox (it can read your files and use the network)',

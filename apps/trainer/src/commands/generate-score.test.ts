@@ -107,10 +107,10 @@ describe('hydralora generate', () => {
 
   it('rejects bad flags naming the flag and the value', async () => {
     await expect(runGenerate({ model: dir, prompt: 'x', topK: 'abc' })).rejects.toThrow(
-      /--top-k: 'abc' is not an integer/,
+      /--top-k expects an integer, got 'abc'/,
     );
     await expect(runGenerate({ model: dir, prompt: 'x', temperature: '0' })).rejects.toThrow(
-      /--temperature: '0' must be > 0/,
+      /--temperature expects a number > 0, got '0'/,
     );
   });
 });

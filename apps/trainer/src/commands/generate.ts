@@ -8,7 +8,7 @@ import { loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import { type GenerateOptions, generateText, type LlamaForCausalLM, loadPretrained } from '@hydralora/models';
 import type { Command } from 'commander';
-import { UserError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 
 export interface GenerateFlags {
   model: string;
@@ -28,7 +28,7 @@ export function numberFlag(flag: string, value: string | undefined, integer: boo
   if (value === undefined) return undefined;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new UserError(`${flag}: '${value}' is not ${integer ? 'an integer' : 'a number'}`);
+    throw new UsageError(`${flag} expects ${integer ? 'an integer' : 'a number'}, got '${value}'`);
   }
   return n;
 }
@@ -45,19 +45,22 @@ export async function runGenerate(
   const topP = numberFlag('--top-p', flags.topP, false);
   const seed = numberFlag('--seed', flags.seed, true);
   if (maxNewTokens !== undefined) {
-    if (maxNewTokens < 1) throw new UserError(`--max-new-tokens: '${flags.maxNewTokens}' must be ≥ 1`);
+    if (maxNewTokens < 1)
+      throw new UsageError(`--max-new-tokens expects an integer ≥ 1, got '${flags.maxNewTokens}'`);
     options.maxNewTokens = maxNewTokens;
   }
   if (temperature !== undefined) {
-    if (!(temperature > 0)) throw new UserError(`--temperature: '${flags.temperature}' must be > 0`);
+    if (!(temperature > 0))
+      throw new UsageError(`--temperature expects a number > 0, got '${flags.temperature}'`);
     options.temperature = temperature;
   }
   if (topK !== undefined) {
-    if (topK < 1) throw new UserError(`--top-k: '${flags.topK}' must be ≥ 1`);
+    if (topK < 1) throw new UsageError(`--top-k expects an integer ≥ 1, got '${flags.topK}'`);
     options.topK = topK;
   }
   if (topP !== undefined) {
-    if (!(topP > 0 && topP <= 1)) throw new UserError(`--top-p: '${flags.topP}' must be in (0, 1]`);
+    if (!(topP > 0 && topP <= 1))
+      throw new UsageError(`--top-p expects a number in (0, 1], got '${flags.topP}'`);
     options.topP = topP;
   }
   if (seed !== undefined) options.seed = seed;
@@ -93,12 +96,12 @@ export function register(program: Command): void {
     .description('continue a prompt with a model directory (config.json, safetensors, tokenizer.json)')
     .requiredOption('--model <dir>', 'Hugging Face-layout model directory')
     .requiredOption('--prompt <text>', 'text to continue')
-    .option('--max-new-tokens <n>', 'maximum number of new tokens (default 32)')
+    .option('--max-new-tokens <n>', 'maximum number of new tokens (default: 32)')
     .option('--greedy', 'always pick the most likely token (the default unless sampling flags are given)')
     .option('--temperature <t>', 'sampling temperature (> 0)')
     .option('--top-k <k>', 'sample among the k most likely tokens')
     .option('--top-p <p>', 'nucleus sampling threshold in (0, 1]')
-    .option('--seed <s>', 'seed of the sampler (default 0)')
+    .option('--seed <s>', 'seed of the sampler (default: 0)')
     .option('--json', 'print {"prompt_tokens", "tokens", "text", "finish_reason"} as JSON')
     .option(
       '--truncate-prompt',

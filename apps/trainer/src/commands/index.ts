@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadModel, toEvalModel } from '../model-io.js';
+import { standardizeErrors } from '../util/options.js';
 import { register as analyze } from './analyze.js';
 import { register as cluster } from './cluster.js';
 import { register as demo } from './demo.js';
@@ -35,4 +36,9 @@ export function registerCommands(program: Command): void {
     pretrain,
   ])
     register(program);
+  // Every command takes --quiet: only the result on stdout, no progress or info lines on stderr.
+  for (const command of program.commands)
+    if (!command.options.some((o) => o.long === '--quiet'))
+      command.option('--quiet', 'print only the result (no progress or info lines)');
+  standardizeErrors(program);
 }

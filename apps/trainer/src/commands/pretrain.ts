@@ -1,6 +1,6 @@
 import { initBackend } from '@hydralora/gpu-backend';
 import type { Command } from 'commander';
-import { pretrain } from '../train/pretrain.js';
+import { pretrain } from '../pretrain.js';
 import { intOption, numberOption } from '../util/options.js';
 import { createProgress } from '../util/progress.js';
 
@@ -62,10 +62,11 @@ export function register(program: Command): void {
       r.checkpointEvery,
     )
     .option('--resume', 'continue from the newest checkpoint in OUT/training')
+    .option('--overwrite', "replace another run's files in OUT/training")
     .option('--json', 'print the result as JSON')
     .action(async (o) => {
       await initBackend();
-      const progress = createProgress(o.steps, o.json);
+      const progress = createProgress(o.steps, o.json || o.quiet);
       const result = await pretrain({
         ...o,
         command: `hydralora ${process.argv.slice(2).join(' ')}`,

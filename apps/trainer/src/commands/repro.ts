@@ -1,6 +1,6 @@
 import { initBackend } from '@hydralora/gpu-backend';
-import { type Command, InvalidArgumentError } from 'commander';
-import { runRepro } from '../repro.js';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { REPRO_METHODS, runRepro } from '../repro.js';
 import { autoJobs } from '../repro-pool.js';
 import { intOption } from '../util/options.js';
 import { embeddedOptions, progressHooks } from './embedded.js';
@@ -41,11 +41,15 @@ export function register(program: Command): void {
       .description(
         "the paper's comparison on the embedded default: base, LoRA r=8/16/32, LoRA-Split 4×8, HydraLoRA and the ablations over several seeds, with 95% intervals; writes results.json, results.md and report.html",
       )
-      .option('--seeds <n>', 'number of seeds (0..n-1)', seedCount('--seeds'), [0, 1, 2])
+      .addOption(
+        new Option('--seeds <n>', 'number of seeds (0..n-1)')
+          .argParser(seedCount('--seeds'))
+          .default([0, 1, 2], '3'),
+      )
       .option('--out <dir>', 'output directory', 'runs/repro')
       .option(
         '--methods <list>',
-        'comma-separated method ids: base, lora-r8, lora-r16, lora-r32, split, hydra, uniform-gate, no-moe, no-shared-a',
+        `comma-separated method ids: ${REPRO_METHODS.map((m) => m.id).join(', ')} (default: all)`,
         (v: string) => v.split(',').map((s) => s.trim()),
       )
       .option('--docs <file>', 'also write the markdown table here, e.g. docs/results/repro.md')
@@ -58,7 +62,7 @@ export function register(program: Command): void {
   ).action(async (o) => {
     const backend = await initBackend();
     const jobs = o.jobs === 'auto' ? autoJobs(backend.name) : (o.jobs as number);
-    const { stop, ...hooks } = progressHooks(!!o.json, jobs > 1);
+    const { stop, ...hooks } = progressHooks(!!(o.json || o.quiet), jobs > 1);
     const result = await runRepro({ ...o, jobs, commandLine: commandLine(), ...hooks }).finally(stop);
     if (o.json) console.log(JSON.stringify(result, (k, v) => (k === 'history' ? undefined : v), 2));
     else {

@@ -42,7 +42,7 @@ const args = (out: string) => [
   dataFile,
   '--method',
   'hydra',
-  '--heads',
+  '--num-heads',
   '2',
   '--r',
   '4',
@@ -110,5 +110,82 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
     const r = spawnSync(process.execPath, [cli, 'train', '--config', cfg], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/c\.yaml: unknown key 'learning_rate'/);
+  });
+
+  it("refuses an --out that holds another run's files unless --resume or --overwrite", () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'train-owned-'));
+    writeFileSync(path.join(out, 'metrics.jsonl'), '{"event":"step","step":1}\n');
+    const r = spawnSync(process.execPath, [cli, ...args(out), '--quiet'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${out} holds another run's files (metrics.jsonl)`);
+    const resumed = spawnSync(process.execPath, [cli, ...args(out), '--resume'], { encoding: 'utf8' });
+    expect(resumed.status).toBe(1);
+    expect(resumed.stderr).toContain(
+      `cannot resume: ${path.join(out, 'checkpoints', 'latest')} does not exist`,
+    );
+  });
+
+  it('train --method split gives an adapter that score and generate use without component ids', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'train-split-'));
+    const flags = [
+      'train',
+      '--model',
+      modelDir,
+      '--data',
+      dataFile,
+      '--method',
+      'split',
+      '--num-heads',
+      'auto',
+    ];
+    const t = spawnSync(
+      process.execPath,
+      [cli, ...flags, '--k-max', '3', '--r', '2', '--steps', '6', '--lr', '0.01', '--out', out, '--quiet'],
+      { encoding: 'utf8' },
+    );
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toBe('');
+    const adapter = path.join(out, 'adapter');
+    expect(JSON.parse(readFileSync(path.join(adapter, 'adapter_config.json'), 'utf8')).split_router).toBe(
+      true,
+    );
+    const score = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'score',
+        '--model',
+        modelDir,
+        '--adapter',
+        adapter,
+        '--text',
+        'Add the numbers. 3 and 5',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(score.status, score.stderr).toBe(0);
+    const { logprobs } = JSON.parse(score.stdout) as { logprobs: number[] };
+    expect(logprobs.length).toBeGreaterThan(2);
+    expect(logprobs.every((x) => Number.isFinite(x) && x < 0)).toBe(true);
+    const gen = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'generate',
+        '--model',
+        modelDir,
+        '--adapter',
+        adapter,
+        '--prompt',
+        'Name a colour.',
+        '--max-new-tokens',
+        '4',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(gen.status, gen.stderr).toBe(0);
+    expect(JSON.parse(gen.stdout).tokens.length).toBeGreaterThan(0);
   });
 });

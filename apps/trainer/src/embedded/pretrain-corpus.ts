@@ -1,3 +1,4 @@
+import { parseWithSchema } from '@hydralora/common';
 import { z } from 'zod';
 import { hashUnit } from './hash.js';
 import { brownDocumentText, readBrownCorpus } from './sources/brown.js';
@@ -59,11 +60,9 @@ export function pretrainDocuments(sources: readonly PretrainSource[] = PRETRAIN_
  * const { train, heldOut } = buildPretrainCorpus({ seed: 0 });
  */
 export function buildPretrainCorpus(options: PretrainCorpusOptions = {}): PretrainCorpus {
-  const parsed = PretrainCorpusOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`buildPretrainCorpus: option "${issue.path.join('.')}": ${issue.message}`);
-  }
+  const parsed = {
+    data: parseWithSchema(PretrainCorpusOptionsSchema, options, { what: 'buildPretrainCorpus options' }),
+  };
   const { seed, heldOutFraction, sources } = parsed.data;
   const corpus: PretrainCorpus = { train: [], heldOut: [], trainIds: [], heldOutIds: [] };
   for (const doc of pretrainDocuments(sources)) {

@@ -158,7 +158,7 @@ function routingOf(config: AdapterConfig, shape: LayerShape): SourceRouting {
   if (shape.weighting === 'none' || shape.numHeads === 1) return 'none';
   if (shape.weighting === 'component') return 'component';
   const strategy = routerRegistry.get(config.router);
-  if (strategy.name === 'uniform') return 'uniform';
+  if (strategy.constantWeights) return 'uniform';
   return strategy.granularity;
 }
 

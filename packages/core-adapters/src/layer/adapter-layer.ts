@@ -61,7 +61,6 @@ export class AdapterLayer implements LinearAdapter {
    * the given component ids; at inference without ids, its argmax picks the component.
    */
   readonly componentGate: Router | null;
-  private pendingAux: tf.Scalar[] = [];
   /** Per-layer offset for dropout seeds (a hash of adapter and module name). */
   private readonly seedBase: number;
 
@@ -124,16 +123,6 @@ export class AdapterLayer implements LinearAdapter {
             seed: seed + 15485863,
           })
         : null;
-  }
-
-  /** The queued auxiliary losses (router losses, split-router cross-entropy), summed; null if none. */
-  takeAuxLoss(): tf.Scalar | null {
-    const parts = [...this.pendingAux];
-    this.pendingAux = [];
-    const routed = this.router?.takeAuxLoss();
-    if (routed) parts.push(routed);
-    if (parts.length === 0) return null;
-    return parts.length === 1 ? (parts[0] as tf.Scalar) : (tf.addN(parts) as tf.Scalar);
   }
 
   /** y = base + s·Σᵢ ωᵢ·B_{b(i)}·A_{a(i)}·dropout(x), in the caller's tidy scope. */
@@ -272,8 +261,8 @@ export class AdapterLayer implements LinearAdapter {
   }
 
   /**
-   * The context LoRA-Split routes with: given ids (queueing the split router's cross-entropy when
-   * training), else ids from the inferrer, else from the learned split router. Without any of
+   * The context LoRA-Split routes with: given ids (adding the split router's cross-entropy to
+   * `ctx.auxLosses` when training), else ids from the inferrer, else from the learned split router. Without any of
    * them the `task` router throws, naming componentIds.
    */
   private componentContext(
@@ -283,11 +272,11 @@ export class AdapterLayer implements LinearAdapter {
   ): ForwardContext {
     const gate = this.componentGate;
     if (ctx.componentIds) {
-      if (ctx.training && gate && this.shape.numHeads > 1) {
+      if (ctx.training && ctx.auxLosses && gate && this.shape.numHeads > 1) {
         const probs = gate.sampleWeights(x2, layout, ctx);
         const target = tf.oneHot(tf.tensor1d(ctx.componentIds, 'int32'), this.shape.numHeads);
         const logLikelihood = tf.sum(tf.mul(tf.cast(target, 'float32'), tf.log(tf.add(probs, 1e-9))), 1);
-        this.pendingAux.push(tf.neg(tf.mean(logLikelihood)) as tf.Scalar);
+        ctx.auxLosses.push(tf.neg(tf.mean(logLikelihood)) as tf.Scalar);
       }
       return ctx;
     }

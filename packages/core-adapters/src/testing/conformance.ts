@@ -133,9 +133,9 @@ export function describeAdapterConformance(spec: ConformanceSpec): void {
       const x = input(3);
       const probe = randomTensor([BATCH, SEQ, 5], 4);
       const loss = () => {
-        const fit = tf.sum(tf.mul(model.forward(x, { ...ctx, training: true }), probe)) as tf.Scalar;
-        const aux = handle.auxLoss();
-        return aux ? (tf.add(fit, aux) as tf.Scalar) : fit;
+        const { output, auxLoss } = model.forwardWithAux(x, { ...ctx, training: true });
+        const fit = tf.sum(tf.mul(output, probe)) as tf.Scalar;
+        return auxLoss ? (tf.add(fit, auxLoss) as tf.Scalar) : fit;
       };
       const vars = handle.trainableVariables();
       const before = tf.memory().numTensors;

@@ -69,6 +69,14 @@ export class FakeMlpModel implements AdaptableModel {
     return head.apply(down.apply(tf.tanh(up.apply(q.apply(x, ctx), ctx)), ctx), ctx);
   }
 
+  /** The output and the sum of the pass's auxiliary losses (null when none), as a real model returns them. */
+  forwardWithAux(x: tf.Tensor, ctx: ForwardContext = {}): { output: tf.Tensor; auxLoss: tf.Scalar | null } {
+    const auxLosses: tf.Scalar[] = [];
+    const output = this.forward(x, { ...ctx, auxLosses });
+    const auxLoss = auxLosses.length === 0 ? null : (tf.addN(auxLosses) as tf.Scalar);
+    return { output, auxLoss };
+  }
+
   dispose(): void {
     for (const l of this.linears) l.dispose();
   }

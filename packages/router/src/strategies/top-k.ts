@@ -12,6 +12,7 @@ export const topKRouter: RouterStrategy = {
   description: 'softmax restricted to the k largest logits per token (renormalised)',
   usesGate: true,
   granularity: 'token',
+  selectsTopK: true,
   weights(args) {
     const logits = requireLogits(args, 'top-k');
     const k = args.topK;

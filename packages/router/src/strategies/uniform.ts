@@ -7,5 +7,6 @@ export const uniformRouter: RouterStrategy = {
   description: "equal weights 1/N, no gate (the paper's 'w/o gate' ablation)",
   usesGate: false,
   granularity: 'token',
+  constantWeights: (numHeads) => new Array<number>(numHeads).fill(1 / numHeads),
   weights: (args) => tf.fill([args.rows, args.numHeads], 1 / args.numHeads) as tf.Tensor2D,
 };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { parseWithSchema, writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
 import { z } from 'zod';
-import { writeFileAtomic } from '../atomic.js';
 import { createRng, shuffled } from '../hash.js';
 import { type ComponentRegistry, createDefaultRegistry } from './registry.js';
 import type { ComponentInfo, InstructionExample } from './types.js';
@@ -43,11 +43,11 @@ export function buildInstructionCorpus(
   options: InstructionCorpusOptions = {},
   registry: ComponentRegistry = createDefaultRegistry(),
 ): InstructionCorpus {
-  const parsed = InstructionCorpusOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`buildInstructionCorpus: option "${issue.path.join('.')}": ${issue.message}`);
-  }
+  const parsed = {
+    data: parseWithSchema(InstructionCorpusOptionsSchema, options, {
+      what: 'buildInstructionCorpus options',
+    }),
+  };
   const { seed, perComponentTrain, perComponentTest } = parsed.data;
   const names = parsed.data.components ?? registry.names();
   if (new Set(names).size !== names.length) {

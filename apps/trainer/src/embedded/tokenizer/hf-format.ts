@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
 import type { BpeModel } from './train-bpe.js';
 
 /**
@@ -16,7 +16,8 @@ import type { BpeModel } from './train-bpe.js';
  *
  * A system message, when present, comes first followed by a blank line. With
  * `add_generation_prompt`, the template ends with `### Response:\n` for the model to continue.
- * {@link formatInstructionPrompt} produces the same text without Jinja.
+ * @hydralora/common's `formatInstructionPrompt({ instruction: instructionText(example) })`
+ * produces the same text without Jinja.
  */
 export const CHAT_TEMPLATE =
   '{{ bos_token }}' +
@@ -28,28 +29,6 @@ export const CHAT_TEMPLATE =
   '{% endif %}' +
   '{% endfor %}' +
   '{% if add_generation_prompt %}### Response:\n{% endif %}';
-
-/** An Alpaca-style example: `input` may be empty. */
-export interface AlpacaFields {
-  instruction: string;
-  input: string;
-}
-
-/**
- * The user-turn content of an Alpaca example: the instruction, then (when not empty) a blank
- * line and the input.
- */
-export function alpacaUserContent(example: AlpacaFields): string {
-  return example.input ? `${example.instruction}\n\n${example.input}` : example.instruction;
-}
-
-/**
- * The prompt text (without `<s>`) that {@link CHAT_TEMPLATE} renders for one user turn with
- * `add_generation_prompt`: the model's answer follows it, then `</s>`.
- */
-export function formatInstructionPrompt(example: AlpacaFields): string {
-  return `### Instruction:\n${alpacaUserContent(example)}\n\n### Response:\n`;
-}
 
 /** Options of the tokenizer files. */
 export interface TokenizerFileOptions {

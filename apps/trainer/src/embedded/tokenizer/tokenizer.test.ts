@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { formatInstructionPrompt, instructionText } from '@hydralora/common';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPretrainCorpus } from '../pretrain-corpus.js';
 import { BpeTokenizer } from './bpe-tokenizer.js';
 import { BYTE_TO_UNICODE, fromByteLevel, toByteLevel } from './byte-level.js';
-import { CHAT_TEMPLATE, formatInstructionPrompt, writeTokenizer } from './hf-format.js';
+import { CHAT_TEMPLATE, writeTokenizer } from './hf-format.js';
 import { trainBpe } from './train-bpe.js';
 
 describe('byte-level alphabet', () => {
@@ -108,13 +109,13 @@ describe('a tokenizer trained on the English corpus', () => {
     const template = new Template(config.chat_template);
     const example = { instruction: 'Is this word positive or negative?', input: 'happy' };
     const vars = { bos_token: '<s>', eos_token: '</s>' };
-    const user = { role: 'user', content: `${example.instruction}\n\n${example.input}` };
-    expect(template.render({ ...vars, messages: [user], add_generation_prompt: true })).toBe(
-      `<s>${formatInstructionPrompt(example)}`,
-    );
+    const user = { role: 'user', content: instructionText(example) };
+    const prompt = formatInstructionPrompt({ instruction: instructionText(example) });
+    expect(prompt).toBe('### Instruction:\nIs this word positive or negative?\n\nhappy\n\n### Response:\n');
+    expect(template.render({ ...vars, messages: [user], add_generation_prompt: true })).toBe(`<s>${prompt}`);
     const turn = [user, { role: 'assistant', content: 'positive' }];
     expect(template.render({ ...vars, messages: turn, add_generation_prompt: false })).toBe(
-      `<s>${formatInstructionPrompt(example)}positive</s>`,
+      `<s>${prompt}positive</s>`,
     );
     expect(config.chat_template).toBe(CHAT_TEMPLATE);
   });

@@ -1,3 +1,4 @@
+import { parseWithSchema } from '@hydralora/common';
 import { z } from 'zod';
 import { BYTE_TO_UNICODE, GPT2_PATTERN, toByteLevel } from './byte-level.js';
 import { PairHeap } from './max-heap.js';
@@ -43,11 +44,7 @@ const PAIR_BASE = 65536;
  * const model = trainBpe(buildPretrainCorpus({ seed: 0 }).train, { vocabSize: 4096 });
  */
 export function trainBpe(texts: Iterable<string>, options: TrainBpeOptions = {}): BpeModel {
-  const parsed = TrainBpeOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`trainBpe: option "${issue.path.join('.')}": ${issue.message}`);
-  }
+  const parsed = { data: parseWithSchema(TrainBpeOptionsSchema, options, { what: 'trainBpe options' }) };
   const { vocabSize, minFrequency } = parsed.data;
   const vocab: string[] = [SPECIAL_TOKENS.unk, SPECIAL_TOKENS.bos, SPECIAL_TOKENS.eos, SPECIAL_TOKENS.pad];
   const idOf = new Map<string, number>();

@@ -105,15 +105,63 @@ export class AdamW {
 }
 
 /** Linear warmup to `lr`, then cosine decay to `minLr` at `totalSteps` (step is 0-based). */
-export function cosineWithWarmup(
-  step: number,
-  opts: { lr: number; warmupSteps: number; totalSteps: number; minLr?: number },
-): number {
+export function cosineWithWarmup(step: number, opts: ScheduleOptions): number {
   const { lr, warmupSteps, totalSteps, minLr = 0 } = opts;
   if (warmupSteps > 0 && step < warmupSteps) return (lr * (step + 1)) / warmupSteps;
   const span = Math.max(1, totalSteps - warmupSteps);
   const progress = Math.min(1, (step - warmupSteps) / span);
   return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * progress));
+}
+
+/** Linear warmup to `lr`, then a linear decay to `minLr` at `totalSteps`. */
+export function linearWithWarmup(step: number, opts: ScheduleOptions): number {
+  const { lr, warmupSteps, totalSteps, minLr = 0 } = opts;
+  if (warmupSteps > 0 && step < warmupSteps) return (lr * (step + 1)) / warmupSteps;
+  const span = Math.max(1, totalSteps - warmupSteps);
+  const progress = Math.min(1, (step - warmupSteps) / span);
+  return lr - (lr - minLr) * progress;
+}
+
+/** Linear warmup to `lr`, then `lr`. */
+export function constantWithWarmup(step: number, opts: ScheduleOptions): number {
+  const { lr, warmupSteps } = opts;
+  if (warmupSteps > 0 && step < warmupSteps) return (lr * (step + 1)) / warmupSteps;
+  return lr;
+}
+
+export interface ScheduleOptions {
+  lr: number;
+  warmupSteps: number;
+  totalSteps: number;
+  minLr?: number;
+}
+
+/** A learning-rate schedule: the rate of 0-based `step`. */
+export type Schedule = (step: number, options: ScheduleOptions) => number;
+
+const schedules = new Map<string, Schedule>([
+  ['cosine', cosineWithWarmup],
+  ['linear', linearWithWarmup],
+  ['constant', constantWithWarmup],
+]);
+
+/** Names of the registered schedules. */
+export function scheduleNames(): string[] {
+  return [...schedules.keys()];
+}
+
+/** The schedule of that name; throws listing the known names. */
+export function getSchedule(name: string): Schedule {
+  const schedule = schedules.get(name);
+  if (!schedule)
+    throw new Error(`unknown schedule '${name}'; expected one of: ${scheduleNames().join(', ')}`);
+  return schedule;
+}
+
+/** Add a schedule under a new name (throws on a duplicate). */
+export function registerSchedule(name: string, schedule: Schedule): void {
+  if (schedules.has(name)) throw new Error(`schedule '${name}' is already registered`);
+  schedules.set(name, schedule);
 }
 
 /** Scale gradients so that their global L2 norm is at most `maxNorm`; returns the norm before clipping. */

@@ -1,7 +1,15 @@
 import { initBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, clipByGlobalNorm, cosineWithWarmup } from './optim.js';
+import {
+  AdamW,
+  clipByGlobalNorm,
+  cosineWithWarmup,
+  getSchedule,
+  linearWithWarmup,
+  registerSchedule,
+  scheduleNames,
+} from './optim.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -95,6 +103,21 @@ describe('schedule and clipping', () => {
     expect(cosineWithWarmup(4, o)).toBeCloseTo(1);
     expect(cosineWithWarmup(54, o)).toBeCloseTo(0.1 + 0.45 * (1 + Math.cos(Math.PI / 2)));
     expect(cosineWithWarmup(104, o)).toBeCloseTo(0.1);
+  });
+
+  it('linear and constant schedules follow their closed forms; the registry names them', () => {
+    const o = { lr: 2, warmupSteps: 2, totalSteps: 12, minLr: 0 };
+    expect(linearWithWarmup(0, o)).toBeCloseTo(1);
+    expect(linearWithWarmup(2, o)).toBeCloseTo(2);
+    expect(linearWithWarmup(7, o)).toBeCloseTo(1);
+    expect(linearWithWarmup(12, o)).toBeCloseTo(0);
+    expect(getSchedule('constant')(9, o)).toBe(2);
+    expect(getSchedule('constant')(0, o)).toBe(1);
+    expect(scheduleNames()).toEqual(['cosine', 'linear', 'constant']);
+    expect(() => getSchedule('step')).toThrow(
+      /unknown schedule 'step'; expected one of: cosine, linear, constant/,
+    );
+    expect(() => registerSchedule('cosine', () => 0)).toThrow(/already registered/);
   });
 
   it('clips by the global norm', () => {

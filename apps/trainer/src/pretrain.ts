@@ -7,10 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createModel, type LlamaForCausalLM, loadTokenizer, saveModel } from '@hydralora/models';
+import { BatchStream, type StepLog, type TokenizedExample, trainLoop } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPretrainCorpus, trainBpe, writeTokenizer } from '../embedded/index.js';
-import { BatchStream, type TokenizedExample } from './data.js';
-import { type StepLog, trainLoop } from './loop.js';
+import { buildPretrainCorpus, trainBpe, writeTokenizer } from './embedded/index.js';
 
 export interface PretrainOptions {
   out: string;
@@ -30,6 +29,8 @@ export interface PretrainOptions {
   clipNorm: number;
   checkpointEvery: number;
   resume?: boolean;
+  /** Replace the files of another run in `out/training`. */
+  overwrite?: boolean;
   /** Stop early (without the final save) after this step: time-boxed runs and tests. */
   stopAfterStep?: number;
   /** The command line that produced this run, recorded in PRETRAIN.json. */
@@ -147,6 +148,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     stream,
     outDir: path.join(options.out, 'training'),
     resume: options.resume ?? false,
+    overwrite: options.overwrite ?? false,
     fingerprint: {
       kind: 'pretrain',
       seed: options.seed,

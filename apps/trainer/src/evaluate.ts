@@ -3,11 +3,12 @@
  * generation of a short answer for each prompt (formatted exactly as in training), cut at the
  * first newline, scored per component. Routing telemetry is collected on the way when asked.
  */
+
+import { formatInstructionPrompt } from '@hydralora/common';
 import type { AdapterModel } from '@hydralora/core-adapters';
 import { generate, type Pretrained } from '@hydralora/models';
-import { type ExactMatchReport, type InstructionExample, scoreExactMatch } from '../embedded/index.js';
-import { formatAlpacaPrompt } from './data.js';
-import { textTokenizer } from './finetune.js';
+import { textTokenizer } from '@hydralora/trainer';
+import { type ExactMatchReport, type InstructionExample, scoreExactMatch } from './embedded/index.js';
 
 export interface EvaluateOptions {
   batchSize?: number;
@@ -36,7 +37,7 @@ export async function evaluateExamples(
     const batch = examples.slice(i, i + batchSize);
     const prompts = batch.map((e) => [
       ...(tok.bosId !== undefined ? [tok.bosId] : []),
-      ...tok.encode(formatAlpacaPrompt(e.instruction, e.input)),
+      ...tok.encode(formatInstructionPrompt(e)),
     ]);
     const ids = options.componentIds?.slice(i, i + batch.length);
     const result = await generate(pretrained.model, prompts, {
@@ -46,7 +47,7 @@ export async function evaluateExamples(
       padTokenId: tok.padId,
       stopStrings: ['\n'],
       decode: (t) => tok.decode([...t]),
-      ...(ids && ids.some((c) => c >= 0) ? { componentIds: Array.from(ids) } : {}),
+      ...(ids?.some((c) => c >= 0) ? { componentIds: Array.from(ids) } : {}),
     });
     for (const t of result.tokens) predictions.push(tok.decode(t).split('\n')[0]!.trim());
     options.onBatch?.(Math.min(i + batchSize, examples.length), examples.length);

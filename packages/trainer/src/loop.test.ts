@@ -4,8 +4,9 @@ import path from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { earlyStopping } from './callbacks.js';
 import { type Batch, BatchStream, IGNORE_INDEX, type TokenizedExample } from './data.js';
-import { type LoopConfig, trainLoop } from './loop.js';
+import { DivergenceError, type LoopConfig, trainLoop } from './loop.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
@@ -103,6 +104,83 @@ describe('trainLoop', () => {
         fingerprint: { method: 'other' },
       }),
     ).rejects.toThrow(/method="test", this run has method="other"/);
+    w.dispose();
+  });
+
+  it('stops on divergence with a clear error: non-finite loss, collapse to ln V with zero gradient, exploding parameters', async () => {
+    const w = tf.tidy(() => tf.variable(tf.zeros([3])));
+    const base = {
+      params: new Map([['w', w]]),
+      stream: new BatchStream(examples, 4, 11, 0),
+      fingerprint: {},
+    };
+    const outDir = () => mkdtempSync(path.join(os.tmpdir(), 'loop-div-'));
+    // 1. A loss that becomes NaN at step 2.
+    let calls = 0;
+    await expect(
+      trainLoop({
+        ...base,
+        config: config(5),
+        outDir: outDir(),
+        lossFn: () => ({ loss: tf.mul(tf.sum(w), ++calls > 2 ? Number.NaN : 1) as tf.Scalar }),
+      }),
+    ).rejects.toThrow(/training diverged at step 2: loss is NaN \(lower the learning rate, lr = 0.1\)/);
+    // 2. The loss of uniform predictions (ln V) with a zero gradient: the model has collapsed.
+    const lnV = Math.log(2048);
+    await expect(
+      trainLoop({
+        ...base,
+        config: config(5),
+        outDir: outDir(),
+        uniformLoss: lnV,
+        lossFn: () => ({ loss: tf.add(tf.mul(tf.sum(w), 0), lnV) as tf.Scalar }),
+      }),
+    ).rejects.toThrow(
+      /step 1: the model collapsed to uniform output \(loss 7.6246 = ln V, gradient norm 0\)/,
+    );
+    // 3. A learning rate of 1000 blows the parameters up past maxParamNorm.
+    const out = outDir();
+    const error = await trainLoop({
+      ...base,
+      config: { ...config(5), lr: 1000, warmupSteps: 0, maxParamNorm: 100 },
+      outDir: out,
+      lossFn: regressionLoss(w),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect((error as Error).message).toMatch(
+      /step 1: the trainable parameters' global norm is 1\.73e\+3 \(limit maxParamNorm = 100\)/,
+    );
+    const last = readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!;
+    expect(JSON.parse(last).event).toBe('diverged');
+    w.dispose();
+  });
+
+  it('evaluates during training and stops early when the evaluation stops improving', async () => {
+    const w = tf.tidy(() => tf.variable(tf.zeros([3])));
+    const evals = [5, 4, 4.5, 4.2, 4.1, 3];
+    let i = 0;
+    const out = mkdtempSync(path.join(os.tmpdir(), 'loop-eval-'));
+    const result = await trainLoop({
+      config: { ...config(12), evalEvery: 2 },
+      params: new Map([['w', w]]),
+      lossFn: regressionLoss(w),
+      stream: new BatchStream(examples, 4, 11, 0),
+      outDir: out,
+      evaluate: () => evals[i++]!,
+      callbacks: [earlyStopping({ patience: 3 })],
+    });
+    // Evaluations at steps 2, 4, 6, 8: best 4 at step 4, then three without improvement.
+    expect(result.evalHistory.map((e) => [e.step, e.evalLoss])).toEqual([
+      [2, 5],
+      [4, 4],
+      [6, 4.5],
+      [8, 4.2],
+      [10, 4.1],
+    ]);
+    expect(result.steps).toBe(10);
+    expect(result.stopReason).toMatch(/early stopping at step 10/);
+    // The stopped run is complete: its final checkpoint is at the step it stopped.
+    expect(readFileSync(path.join(out, 'checkpoints', 'latest'), 'utf8').trim()).toBe('step-000010');
     w.dispose();
   });
 });

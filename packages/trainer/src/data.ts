@@ -5,6 +5,7 @@
  * a deterministic, seeded order that a resumed run reproduces exactly.
  */
 import { readFileSync } from 'node:fs';
+import { formatInstructionPrompt, mulberry32 } from '@hydralora/common';
 import { z } from 'zod';
 
 export interface TextTokenizer {
@@ -33,21 +34,6 @@ export interface InstructionRecord {
 }
 
 export const IGNORE_INDEX = -100;
-
-/** The default prompt template (Alpaca's, without its preamble sentence, to spare a small model's context). */
-export const DEFAULT_TEMPLATE = {
-  withInput: '### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n',
-  withoutInput: '### Instruction:\n{instruction}\n\n### Response:\n',
-};
-
-export function formatAlpacaPrompt(
-  instruction: string,
-  input: string | undefined,
-  template = DEFAULT_TEMPLATE,
-): string {
-  const t = input && input.trim() !== '' ? template.withInput : template.withoutInput;
-  return t.replace('{instruction}', instruction).replace('{input}', input ?? '');
-}
 
 const alpacaRow = z.object({
   instruction: z.string(),
@@ -100,41 +86,73 @@ function parseRows(file: string): { row: unknown; where: string }[] {
 export function readInstructionFile(file: string, options: ReadOptions = {}): InstructionRecord[] {
   const rows = parseRows(file);
   if (rows.length === 0) throw new Error(`${file}: no records`);
-  return rows.map(({ row, where }) => {
-    const r = row as Record<string, unknown>;
-    const componentValue = options.componentField ? r[options.componentField] : (r.component ?? r.task_type);
-    const component = componentValue === undefined ? undefined : String(componentValue);
-    if (r && typeof r === 'object' && 'messages' in r) {
-      const parsed = chatRow.safeParse(r);
-      if (!parsed.success)
-        throw new Error(
-          `${where}: invalid chat record: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`,
-        );
-      const messages = parsed.data.messages;
-      const last = messages[messages.length - 1]!;
-      if (last.role !== 'assistant')
-        throw new Error(
-          `${where}: the last message must be the assistant's (the target), got role '${last.role}'`,
-        );
-      const render = options.tokenizer?.applyChatTemplate;
-      if (!render)
-        throw new Error(
-          `${where}: chat records need a tokenizer with a chat template (tokenizer_config.json chat_template)`,
-        );
-      const prompt = render(messages.slice(0, -1), { addGenerationPrompt: true });
-      return { prompt, target: last.content, ...(component !== undefined ? { component } : {}) };
-    }
-    const parsed = alpacaRow.safeParse(r);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`${where}: field '${issue.path.join('.') || '(record)'}': ${issue.message}`);
-    }
-    return {
-      prompt: formatAlpacaPrompt(parsed.data.instruction, parsed.data.input),
-      target: parsed.data.output,
-      ...(component !== undefined ? { component } : {}),
-    };
-  });
+  return rows.map(({ row, where }) => toInstructionRecord(row, where, options));
+}
+
+/**
+ * A training row as in a data file: Alpaca-style, chat, or an already formatted prompt and
+ * target, with an optional component label.
+ */
+export type InstructionRow =
+  | { instruction: string; input?: string; output: string; component?: string }
+  | { messages: ChatMessage[]; component?: string }
+  | { prompt: string; target: string; component?: string };
+
+/**
+ * Records from in-memory rows (Alpaca-style or chat, as in a data file) — what a Trainer is
+ * given from code. Errors name `source` and the row's index.
+ */
+export function toInstructionRecords(
+  rows: readonly (InstructionRow | Record<string, unknown>)[],
+  options: ReadOptions & { source?: string } = {},
+): InstructionRecord[] {
+  const source = options.source ?? 'dataset';
+  if (rows.length === 0) throw new Error(`${source}: no records`);
+  return rows.map((row, i) => toInstructionRecord(row, `${source} record ${i}`, options));
+}
+
+function toInstructionRecord(row: unknown, where: string, options: ReadOptions): InstructionRecord {
+  if (!row || typeof row !== 'object' || Array.isArray(row))
+    throw new Error(
+      `${where}: expected an object with instruction/output or messages, got ${JSON.stringify(row)}`,
+    );
+  const r = row as Record<string, unknown>;
+  const componentValue = options.componentField ? r[options.componentField] : (r.component ?? r.task_type);
+  const component = componentValue === undefined ? undefined : String(componentValue);
+  if (typeof r.prompt === 'string' && typeof r.target === 'string' && !('instruction' in r)) {
+    // Already formatted (e.g. by the caller's own template).
+    return { prompt: r.prompt, target: r.target, ...(component !== undefined ? { component } : {}) };
+  }
+  if ('messages' in r) {
+    const parsed = chatRow.safeParse(r);
+    if (!parsed.success)
+      throw new Error(
+        `${where}: invalid chat record: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`,
+      );
+    const messages = parsed.data.messages;
+    const last = messages[messages.length - 1]!;
+    if (last.role !== 'assistant')
+      throw new Error(
+        `${where}: the last message must be the assistant's (the target), got role '${last.role}'`,
+      );
+    const render = options.tokenizer?.applyChatTemplate;
+    if (!render)
+      throw new Error(
+        `${where}: chat records need a tokenizer with a chat template (tokenizer_config.json chat_template)`,
+      );
+    const prompt = render(messages.slice(0, -1), { addGenerationPrompt: true });
+    return { prompt, target: last.content, ...(component !== undefined ? { component } : {}) };
+  }
+  const parsed = alpacaRow.safeParse(r);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${where}: field '${issue.path.join('.') || '(record)'}': ${issue.message}`);
+  }
+  return {
+    prompt: formatInstructionPrompt(parsed.data),
+    target: parsed.data.output,
+    ...(component !== undefined ? { component } : {}),
+  };
 }
 
 export interface TokenizedExample {
@@ -162,18 +180,6 @@ export function tokenizeExample(
     inputIds: [...p, ...t],
     labels: [...p.map(() => IGNORE_INDEX), ...t],
     ...(record.component !== undefined ? { component: record.component } : {}),
-  };
-}
-
-/** A small, fast, seedable PRNG (mulberry32) whose whole state is one 32-bit number. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAdapter } from '@hydralora/core-adapters';
@@ -6,7 +6,7 @@ import { initBackend } from '@hydralora/gpu-backend';
 import { loadPretrained } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { makeTinyModel } from '../__fixtures__/tiny-model.js';
+import { makeTinyModel } from './__fixtures__/tiny-model.js';
 import { parseTrainConfig } from './config.js';
 import { finetune } from './finetune.js';
 
@@ -32,25 +32,17 @@ beforeAll(async () => {
       component: 'sum',
     })),
   ];
-  makeTinyModel({
-    dir: modelDir,
-    texts: records.map((r) => `${r.instruction} ${r.input} ${r.output}`),
-    vocabSize: 300,
-    minFrequency: 1,
-    seed: 1,
-  });
+  makeTinyModel({ dir: modelDir, seed: 1 });
   dataFile = path.join(root, 'train.jsonl');
   writeFileSync(dataFile, records.map((r) => JSON.stringify(r)).join('\n'));
 });
 
-const cfg = (method: string, extra: Record<string, unknown> = {}) =>
+const cfg = (method: string, adapter: Record<string, unknown> = {}) =>
   parseTrainConfig({
     model: modelDir,
     data: dataFile,
     out: mkdtempSync(path.join(os.tmpdir(), 'ft-out-')),
-    method,
-    r: 4,
-    alpha: 8,
+    adapter: { method, r: 4, lora_alpha: 8, ...adapter },
     lr: 5e-2,
     steps: 40,
     microBatchSize: 8,
@@ -58,12 +50,11 @@ const cfg = (method: string, extra: Record<string, unknown> = {}) =>
     checkpointEvery: 10,
     kMax: 4,
     seed: 3,
-    ...extra,
   });
 
 describe('finetune', () => {
   it('HydraLoRA with N from the elbow: learns, saves a PEFT-layout adapter that reloads to the same outputs', async () => {
-    const config = cfg('hydra', { heads: 'auto' });
+    const config = cfg('hydra', { num_heads: 'auto' });
     const r = await finetune(config);
     expect(r.heads).toBeGreaterThanOrEqual(2);
     expect(r.clustering?.sse).toHaveLength(4);
@@ -82,12 +73,20 @@ describe('finetune', () => {
   });
 
   it('LoRA and Split (routed by cluster) train on the same data', async () => {
-    const lora = await finetune(cfg('lora', { heads: 1 }));
+    const lora = await finetune(cfg('lora', { num_heads: 1 }));
     expect(lora.history.at(-1)!.loss).toBeLessThan(lora.history[0]!.loss * 0.8);
     lora.pretrained.model.dispose();
-    const split = await finetune(cfg('split', { heads: 'auto' }));
+    const split = await finetune(cfg('split', { num_heads: 'auto' }));
     expect(split.heads).toBe(split.clustering!.k);
     expect(split.history.at(-1)!.loss).toBeLessThan(split.history[0]!.loss);
+    // The learned split router is on by default, so the saved adapter runs without component ids.
+    const saved = JSON.parse(readFileSync(path.join(split.adapterDir, 'adapter_config.json'), 'utf8'));
+    expect(saved.split_router).toBe(true);
+    const fresh = await loadPretrained(modelDir);
+    await loadAdapter(fresh.model, split.adapterDir);
+    const logits = tf.tidy(() => fresh.model.forward({ inputIds: [[1, 10, 20, 30]] }).dataSync());
+    expect(logits.every(Number.isFinite)).toBe(true);
+    fresh.model.dispose();
     split.pretrained.model.dispose();
   });
 });

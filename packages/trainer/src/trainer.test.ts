@@ -1,0 +1,127 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend } from '@hydralora/gpu-backend';
+import { loadPretrained } from '@hydralora/models';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeTinyModel } from './__fixtures__/tiny-model.js';
+import { parseTrainConfig } from './config.js';
+import { finetune } from './finetune.js';
+import { DivergenceError } from './loop.js';
+import { Trainer } from './trainer.js';
+
+let modelDir: string;
+const rows = Array.from({ length: 16 }, (_, i) => ({
+  instruction: i % 2 ? 'Say yes.' : 'Say no.',
+  output: i % 2 ? 'yes' : 'no',
+}));
+const chat = Array.from({ length: 8 }, (_, i) => ({
+  messages: [
+    { role: 'user' as const, content: `ping ${i}` },
+    { role: 'assistant' as const, content: 'pong' },
+  ],
+}));
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  modelDir = makeTinyModel({ seed: 5 });
+});
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'trainer-'));
+const adapter = {
+  method: 'hydra',
+  r: 2,
+  num_heads: 2,
+  lora_dropout: 0.1,
+  target_modules: ['q_proj', 'v_proj'],
+};
+
+async function weights(trainer: Trainer): Promise<Float32Array[]> {
+  return [...trainer.parameters().values()].map((v) => Float32Array.from(v.dataSync()));
+}
+
+describe('Trainer', () => {
+  it('trains from code on instruction and chat rows, evaluates held-out loss, and saves in PEFT layout', async () => {
+    const base = await loadPretrained(modelDir);
+    const out = tmp();
+    const trainer = new Trainer({
+      model: base,
+      adapter,
+      trainData: [...rows, ...chat],
+      evalData: chat.slice(0, 4),
+      args: { steps: 12, lr: 2e-2, warmupSteps: 1, microBatchSize: 4, evalEvery: 6, checkpointEvery: 0 },
+      outDir: out,
+    });
+    const before = trainer.evaluate();
+    const result = await trainer.train();
+    expect(result.history).toHaveLength(12);
+    expect(result.history.at(-1)!.loss).toBeLessThan(result.history[0]!.loss);
+    expect(result.evalHistory.map((e) => e.step)).toEqual([6, 12]);
+    expect(result.evalHistory[1]!.evalLoss).toBeCloseTo(trainer.evaluate(), 6);
+    expect(result.evalHistory[1]!.evalLoss).toBeLessThan(before);
+    const dir = await trainer.save();
+    expect(existsSync(path.join(dir, 'adapter_config.json'))).toBe(true);
+    trainer.adapter.dispose();
+    base.model.dispose();
+  });
+
+  it('resumes bit-identically: an interrupted run continued from its checkpoint ends with the same weights', async () => {
+    const args = { steps: 6, lr: 1e-2, warmupSteps: 2, microBatchSize: 4, checkpointEvery: 2, seed: 4 };
+    const straightBase = await loadPretrained(modelDir);
+    const straight = new Trainer({ model: straightBase, adapter, trainData: rows, args, outDir: tmp() });
+    const s = await straight.train();
+    const expected = await weights(straight);
+    straightBase.model.dispose();
+
+    const out = tmp();
+    const firstBase = await loadPretrained(modelDir);
+    const first = new Trainer({
+      model: firstBase,
+      adapter,
+      trainData: rows,
+      args,
+      outDir: out,
+      stopAfterStep: 5,
+    });
+    expect((await first.train()).steps).toBe(5);
+    firstBase.model.dispose();
+    const againBase = await loadPretrained(modelDir);
+    const again = new Trainer({
+      model: againBase,
+      adapter,
+      trainData: rows,
+      args,
+      outDir: out,
+      resume: true,
+    });
+    const r = await again.train();
+    expect(r.startStep).toBe(4);
+    expect(r.history.map((h) => h.loss)).toEqual(s.history.map((h) => h.loss));
+    expect(await weights(again)).toEqual(expected);
+    againBase.model.dispose();
+  });
+
+  it('a run that diverges (lr 1000) stops with a clear error and writes no adapter', async () => {
+    const root = tmp();
+    const data = path.join(root, 'train.jsonl');
+    writeFileSync(data, rows.map((r) => JSON.stringify(r)).join('\n'));
+    const out = path.join(root, 'run');
+    const config = parseTrainConfig({
+      model: modelDir,
+      data,
+      out,
+      adapter: { ...adapter, lora_dropout: 0 },
+      lr: 1000,
+      steps: 5,
+      warmupSteps: 0,
+      microBatchSize: 4,
+    });
+    const error = await finetune(config).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect((error as Error).message).toMatch(
+      /training diverged at step 1: .*lower the learning rate \(lr = 1000\)/,
+    );
+    expect(existsSync(path.join(out, 'adapter'))).toBe(false);
+    expect(existsSync(path.join(out, 'run.json'))).toBe(false);
+  });
+});
