@@ -8,7 +8,7 @@ import { loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import { type GenerateOptions, generateText, type LlamaForCausalLM, loadPretrained } from '@hydralora/models';
 import type { Command } from 'commander';
-import { UsageError } from '../util/errors.js';
+import { UsageError, UserError } from '../util/errors.js';
 
 export interface GenerateFlags {
   model: string;
