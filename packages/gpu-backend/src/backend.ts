@@ -19,6 +19,7 @@ import {
   type BuiltinBackendName,
   backendRegistry,
 } from './backends/index.js';
+import { type BlasStatus, blasStatus } from './blas/index.js';
 import { installMemoryBudget, type MemoryBudgetOptions } from './memory.js';
 
 export { BACKEND_NAMES, BackendError, cudaDevicePresent } from './backends/index.js';
@@ -108,6 +109,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       await plugin.probe();
       await activate(plugin);
       plugin.kernels?.();
+      for (const pack of registry.kernelPacks(plugin.tfjsName)) pack.install();
       installMemoryBudget(options.memory);
       active = { name: plugin.name, tfjsName: plugin.tfjsName, skipped };
       activePlugin = plugin;
@@ -196,6 +198,8 @@ export interface BackendReport {
     budgetBytes: number | null;
   };
   skipped: BackendInfo['skipped'];
+  /** The native-BLAS kernel pack: library, path, config string, threads, and whether it is active. */
+  blas: BlasStatus;
   /** Every backend of the registry in use, built-ins and plugins, in auto-resolution order. */
   registered: RegisteredBackend[];
   platform: string;
@@ -241,6 +245,7 @@ export async function describeBackend(): Promise<BackendReport> {
       budgetBytes,
     },
     skipped: info?.skipped ?? [],
+    blas: blasStatus(),
     registered: (activeRegistry ?? backendRegistry).plugins().map(({ plugin, priority }) => ({
       name: plugin.name,
       tfjsName: plugin.tfjsName,

@@ -20,8 +20,24 @@ export {
   backendRegistry,
   createBackendRegistry,
   DEFAULT_BACKEND_PRIORITY,
+  type KernelPack,
   registerBackend,
 } from './backends/index.js';
+export {
+  BlasError,
+  type BlasLibrary,
+  type BlasStatus,
+  type BlasVendor,
+  blasCandidates,
+  blasKernelPack,
+  blasKernelsActive,
+  blasStatus,
+  blasThreads,
+  findBlas,
+  installBlasKernels,
+  setBlasThreadBudget,
+  uninstallBlasKernels,
+} from './blas/index.js';
 export {
   type ConformanceOptions,
   type ConformanceReport,
