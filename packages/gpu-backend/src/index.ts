@@ -76,3 +76,4 @@ export {
   nvidiaSmiPower,
   parseNvidiaSmiPower,
 } from './telemetry/index.js';
+export { crossEntropy, IGNORE_INDEX } from './ops/cross-entropy.js';

@@ -3,6 +3,7 @@
  * token embedding, N × [RMSNorm → grouped-query attention with rotary positions → residual,
  * RMSNorm → SwiGLU MLP → residual], final RMSNorm, `lm_head`. Module names are Hugging Face's.
  */
+import { crossEntropy } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LlamaConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
@@ -260,10 +261,11 @@ export class LlamaForCausalLM {
   }
 
   /**
-   * Mean next-token cross-entropy (natural log) over the non-ignored labels, computed from
-   * log-softmax. `labels` are aligned with `inputIds` as in Hugging Face (shifted inside: the
-   * logits at position t are scored against labels[t+1]); -100 marks ignored positions. Usable
-   * inside `tf.variableGrads`. Throws when no label is counted.
+   * Mean next-token cross-entropy (natural log) over the non-ignored labels, computed by
+   * gpu-backend's fused `crossEntropy` (it keeps one log-sum-exp per row, not the log-softmax).
+   * `labels` are aligned with `inputIds` as in Hugging Face (shifted inside: the logits at
+   * position t are scored against labels[t+1]); -100 marks ignored positions. Usable inside
+   * `tf.variableGrads`. Throws when no label is counted.
    */
   loss(
     inputIds: number[][],
@@ -273,34 +275,27 @@ export class LlamaForCausalLM {
     const batch = inputIds.length;
     const seq = inputIds[0]?.length ?? 0;
     const vocab = this.config.vocab_size;
-    const index = new Int32Array(batch * (seq - 1));
-    const weight = new Float32Array(batch * (seq - 1));
-    let count = 0;
+    // one label per logits row: the next token, or ignored (the last position predicts nothing)
+    const targets = new Int32Array(batch * seq).fill(-100);
     for (let bi = 0; bi < batch; bi++) {
       const row = labels[bi];
       if (!row || row.length !== seq) throw new Error(`loss: labels row ${bi} must have ${seq} entries`);
       for (let t = 0; t < seq - 1; t++) {
         const label = row[t + 1] as number;
-        const n = bi * (seq - 1) + t;
         if (label === -100) continue;
         if (!Number.isInteger(label) || label < 0 || label >= vocab) {
           throw new Error(
             `loss: labels[${bi}][${t + 1}] is ${label}; expected -100 or an id in [0, ${vocab})`,
           );
         }
-        // logits row of (bi, t) in the unsliced [batch, seq, vocab] output
-        index[n] = (bi * seq + t) * vocab + label;
-        weight[n] = 1;
-        count++;
+        targets[bi * seq + t] = label;
       }
     }
-    if (count === 0) throw new Error('loss: every label is -100 (nothing to score)');
+    if (targets.every((l) => l === -100)) throw new Error('loss: every label is -100 (nothing to score)');
     return tf.tidy(() => {
       const logits = this.forward({ ...extra, inputIds });
-      // the last position predicts nothing; it is never gathered (no slice: one vocab-sized copy less)
-      const logp = tf.reshape(tf.logSoftmax(logits), [-1]);
-      const picked = tf.gather(logp, tf.tensor1d(index, 'int32'));
-      return tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))), count) as tf.Scalar;
+      // fused: keeps one log-sum-exp per row, not the log-softmax (see gpu-backend crossEntropy)
+      return crossEntropy(tf.reshape(logits, [batch * seq, vocab]), targets);
     });
   }
 
