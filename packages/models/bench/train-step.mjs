@@ -52,11 +52,15 @@ async function child() {
   if (method === 'full') vars = [...model.parameters().values()];
   else {
     const adapters = AdapterModel.of(model);
+    const allLinear = arg('--targets', 'qv') === 'all-linear';
     adapters.add(method, {
       method,
       r: 8,
       lora_alpha: 16,
-      target_modules: ['q_proj', 'v_proj'],
+      lora_dropout: Number(arg('--dropout', '0')),
+      target_modules: allLinear
+        ? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
+        : ['q_proj', 'v_proj'],
       ...(method === 'hydra' ? { num_heads: 4 } : {}),
     });
     vars = adapters.trainableVariables();
@@ -70,8 +74,12 @@ async function child() {
   const ids = Array.from({ length: batch }, () =>
     Array.from({ length: SEQ }, () => Math.floor(rand() * CONFIG.vocab_size)),
   );
+  let seed = 0;
   const step = () => {
-    const { value, grads } = tf.variableGrads(() => model.loss(ids, ids, { training: true }), vars);
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(ids, ids, { training: true, dropoutSeed: seed++ }),
+      vars,
+    );
     optimizer.applyGradients(grads);
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
@@ -193,7 +201,17 @@ async function orchestrate() {
   const stepRatio = (path) =>
     lora[path].error || hydra[path].error ? 'n/a' : (hydra[path].msPerStep / lora[path].msPerStep).toFixed(2);
   console.log(
-    `\nHydraLoRA / LoRA step time: tfjs + BLAS ${stepRatio('blas')}, pure wasm ${stepRatio('wasm')}, PyTorch ${stepRatio('torch')}`,
+    `\nHydraLoRA / LoRA step time (q,v): tfjs + BLAS ${stepRatio('blas')}, pure wasm ${stepRatio('wasm')}, PyTorch ${stepRatio('torch')}`,
+  );
+  // the trainer's defaults: every linear layer, dropout 0.05 (the fused A|gate product is then off)
+  const trainerLike = ['lora', 'hydra'].map((m) =>
+    tfjs(m, Boolean(blas.path), 4, steps, ['--targets', 'all-linear', '--dropout', '0.05']),
+  );
+  const trainerRatio = trainerLike.some((r) => r.error)
+    ? trainerLike.map((r) => r.error).filter(Boolean).join('; ')
+    : (trainerLike[1].msPerStep / trainerLike[0].msPerStep).toFixed(2);
+  console.log(
+    `HydraLoRA / LoRA step time, all-linear r=8, dropout 0.05 (the trainer's defaults), tfjs ${blas.path ? '+ BLAS' : 'pure wasm'}: ${trainerRatio} (LoRA ${fmt(trainerLike[0])}; Hydra ${fmt(trainerLike[1])})`,
   );
 
   console.log(`\nbatch 8 × ${SEQ}, LoRA`);
@@ -218,7 +236,7 @@ async function orchestrate() {
 
   const jsonPath = arg('--json');
   if (jsonPath) {
-    writeFileSync(`${jsonPath}.tmp`, `${JSON.stringify({ ...header, uptimeAfter, steps, rows, batch8: { tfjs: big, torch: bigTorch }, profile }, null, 2)}\n`);
+    writeFileSync(`${jsonPath}.tmp`, `${JSON.stringify({ ...header, uptimeAfter, steps, rows, trainerLike, batch8: { tfjs: big, torch: bigTorch }, profile }, null, 2)}\n`);
     renameSync(`${jsonPath}.tmp`, jsonPath);
   }
 }
