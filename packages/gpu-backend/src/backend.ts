@@ -20,6 +20,7 @@ import {
   backendRegistry,
 } from './backends/index.js';
 import { type BlasStatus, blasStatus } from './blas/index.js';
+import { installLeanGradients } from './lean-gradients.js';
 import { installMemoryBudget, type MemoryBudgetOptions } from './memory.js';
 
 export { BACKEND_NAMES, BackendError, cudaDevicePresent } from './backends/index.js';
@@ -110,6 +111,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       await activate(plugin);
       plugin.kernels?.();
       for (const pack of registry.kernelPacks(plugin.tfjsName)) pack.install();
+      installLeanGradients(!/^(off|0|false)$/i.test(process.env.HYDRALORA_LEAN_GRADIENTS ?? ''));
       installMemoryBudget(options.memory);
       active = { name: plugin.name, tfjsName: plugin.tfjsName, skipped };
       activePlugin = plugin;

@@ -77,3 +77,4 @@ export {
   parseNvidiaSmiPower,
 } from './telemetry/index.js';
 export { crossEntropy, IGNORE_INDEX } from './ops/cross-entropy.js';
+export { installLeanGradients, leanGradientsInstalled } from './lean-gradients.js';

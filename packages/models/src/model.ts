@@ -205,7 +205,9 @@ export class LlamaForCausalLM {
       const idTensor = tf.tensor1d(ids.flat(), 'int32');
       let x = tf.reshape(tf.gather(this.embedTokens, idTensor), [batch, seq, this.config.hidden_size]);
       this.layers.forEach((layer, i) => {
-        x = this.decoderLayer(layer, i, x, ctx, cos, sin, bias, cache);
+        const next = this.decoderLayer(layer, i, x, ctx, cos, sin, bias, cache);
+        x.dispose(); // the residual stream of the previous layer (the tape holds what it needs)
+        x = next;
       });
       let headCtx = ctx;
       if (inputs.lastTokenOnly) {
@@ -234,30 +236,51 @@ export class LlamaForCausalLM {
     const groups = heads / kvHeads;
     const eps = this.config.rms_norm_eps;
 
+    // Intermediates are disposed right after their last use: the gradient tape keeps its own
+    // clones of what backpropagation needs, so this only frees what nothing needs any more (the
+    // attention scores, the softmax input, the MLP's gate/up products, …) during the forward pass.
     const r = rmsNorm(x, layer.inputLayernorm, eps);
-    const split = (y: tf.Tensor, n: number) => tf.transpose(tf.reshape(y, [b, t, n, d]), [0, 2, 1, 3]);
-    let q = applyRotary(split(layer.qProj.forward(r, ctx), heads), cos, sin);
-    let k = applyRotary(split(layer.kProj.forward(r, ctx), kvHeads), cos, sin);
-    let v = split(layer.vProj.forward(r, ctx), kvHeads);
-    if (cache) ({ k, v } = cache.update(index, k, v));
+    const split = (y: tf.Tensor, n: number) => tf.tidy(() => tf.transpose(tf.reshape(y, [b, t, n, d]), [0, 2, 1, 3]));
+    const qh = layer.qProj.forward(r, ctx);
+    let q = tf.tidy(() => applyRotary(split(qh, heads), cos, sin));
+    const kh = layer.kProj.forward(r, ctx);
+    let k = tf.tidy(() => applyRotary(split(kh, kvHeads), cos, sin));
+    const vh = layer.vProj.forward(r, ctx);
+    let v = split(vh, kvHeads);
+    tf.dispose([r, qh, kh, vh]);
+    if (cache) {
+      const full = cache.update(index, k, v); // the cache owns the concatenated tensors
+      tf.dispose([k, v]);
+      ({ k, v } = full);
+    }
     const s = k.shape[2] as number;
     // Grouped-query attention without repeating k/v: the `groups` query heads that share a kv
     // head are stacked along the row axis, [b·kv, groups·t, d] · [b·kv, d, s].
-    q = tf.reshape(tf.mul(q, 1 / Math.sqrt(d)), [b * kvHeads, groups * t, d]);
-    const scores = bmm(q, tf.reshape(k, [b * kvHeads, s, d]), { transposeB: true });
-    const probs = tf.softmax(tf.add(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias));
-    const attn = bmm(tf.reshape(probs, [b * kvHeads, groups * t, s]), tf.reshape(v, [b * kvHeads, s, d]));
-    const merged = tf.reshape(tf.transpose(tf.reshape(attn, [b, heads, t, d]), [0, 2, 1, 3]), [
-      b,
-      t,
-      heads * d,
-    ]);
-    const h = tf.add(x, layer.oProj.forward(merged, ctx));
+    const scores = tf.tidy(() =>
+      bmm(tf.reshape(tf.mul(q, 1 / Math.sqrt(d)), [b * kvHeads, groups * t, d]), tf.reshape(k, [b * kvHeads, s, d]), {
+        transposeB: true,
+      }),
+    );
+    const probs = tf.tidy(() => tf.softmax(tf.add(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias)));
+    scores.dispose();
+    const merged = tf.tidy(() => {
+      const attn = bmm(tf.reshape(probs, [b * kvHeads, groups * t, s]), tf.reshape(v, [b * kvHeads, s, d]));
+      return tf.reshape(tf.transpose(tf.reshape(attn, [b, heads, t, d]), [0, 2, 1, 3]), [b, t, heads * d]);
+    });
+    tf.dispose(cache ? [q, probs] : [q, k, v, probs]);
+    const o = layer.oProj.forward(merged, ctx);
+    const h = tf.add(x, o);
+    tf.dispose([merged, o]);
 
     const r2 = rmsNorm(h, layer.postAttentionLayernorm, eps);
     const gate = layer.gateProj.forward(r2, ctx);
-    const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), layer.upProj.forward(r2, ctx));
-    return tf.add(h, layer.downProj.forward(act, ctx));
+    const up = layer.upProj.forward(r2, ctx);
+    const act = tf.tidy(() => tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
+    tf.dispose([r2, gate, up]);
+    const down = layer.downProj.forward(act, ctx);
+    const out = tf.add(h, down);
+    tf.dispose([act, down, h]);
+    return out;
   }
 
   /**
