@@ -44,6 +44,7 @@ export {
   checkBackendConformance,
 } from './conformance.js';
 export { registerTrainingKernels, segmentSumInto } from './kernels/index.js';
+export { installLeanGradients, leanGradientsInstalled } from './lean-gradients.js';
 export {
   installMemoryBudget,
   MemoryBudgetError,
@@ -51,6 +52,7 @@ export {
   memoryBudget,
   WASM_HEAP_CAP_BYTES,
 } from './memory.js';
+export { crossEntropy, IGNORE_INDEX } from './ops/cross-entropy.js';
 export { type ProductStrategy, productStrategy, setProductStrategy, transposeLast2 } from './ops/layout.js';
 export { type LinearOptions, linear } from './ops/linear.js';
 export { bmm, bmmNN, matMul } from './ops/matmul.js';
@@ -76,5 +78,3 @@ export {
   nvidiaSmiPower,
   parseNvidiaSmiPower,
 } from './telemetry/index.js';
-export { crossEntropy, IGNORE_INDEX } from './ops/cross-entropy.js';
-export { installLeanGradients, leanGradientsInstalled } from './lean-gradients.js';

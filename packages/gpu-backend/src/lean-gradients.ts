@@ -71,7 +71,8 @@ function nodesBetween(tape: TapeNode[], xs: tf.Tensor[], y: tf.Tensor): TapeNode
 function leanGradients(this: EngineLike, ...args: Parameters<GradientsFn>): ReturnType<GradientsFn> {
   const [f, xs, dy, allowNoGradients = false] = args;
   if (xs.length === 0) throw new Error('gradients() received an empty list of xs.');
-  if (dy != null && dy.dtype !== 'float32') throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
+  if (dy != null && dy.dtype !== 'float32')
+    throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
   const y = this.scopedRun(
     () => this.startTape(),
     () => this.endTape(),
@@ -105,7 +106,8 @@ function leanGradients(this: EngineLike, ...args: Parameters<GradientsFn>): Retu
     for (let i = nodes.length - 1; i >= 0; i--) {
       const node = nodes[i]!;
       const dys = node.outputs.map((o) => grads.get(o.id) ?? null);
-      if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
+      if (!node.gradient)
+        throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
       const inputGradients = node.gradient(dys);
       for (const [name, x] of Object.entries(node.inputs)) {
         if (!(name in inputGradients)) {

@@ -132,25 +132,44 @@ function run(cmd, args, env) {
   try {
     return JSON.parse(line);
   } catch {
-    return { error: `${cmd} ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` };
+    return {
+      error: `${cmd} ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`,
+    };
   }
 }
 
 function tfjs(method, blas, batch, steps, extra = []) {
-  return run(process.execPath, [fileURLToPath(import.meta.url), '--child', method, '--batch', String(batch), '--steps', String(steps), ...extra], {
-    HYDRALORA_BLAS: blas ? (process.env.HYDRALORA_BLAS ?? '') : 'off',
-  });
+  return run(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      '--child',
+      method,
+      '--batch',
+      String(batch),
+      '--steps',
+      String(steps),
+      ...extra,
+    ],
+    {
+      HYDRALORA_BLAS: blas ? (process.env.HYDRALORA_BLAS ?? '') : 'off',
+    },
+  );
 }
 
 function torch(method, batch, steps) {
   const python = '/usr/bin/python3';
   if (!existsSync(python)) return { error: 'PyTorch not available (no /usr/bin/python3)' };
   const cores = String(os.availableParallelism());
-  return run(python, ['torch_step.py', '--method', method, '--batch', String(batch), '--steps', String(steps)], {
-    LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-pthread',
-    OPENBLAS_NUM_THREADS: cores,
-    OMP_NUM_THREADS: '1',
-  });
+  return run(
+    python,
+    ['torch_step.py', '--method', method, '--batch', String(batch), '--steps', String(steps)],
+    {
+      LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-pthread',
+      OPENBLAS_NUM_THREADS: cores,
+      OMP_NUM_THREADS: '1',
+    },
+  );
 }
 
 async function orchestrate() {
@@ -158,7 +177,11 @@ async function orchestrate() {
   const { blasStatus, initBackend } = await import('@hydralora/gpu-backend');
   await initBackend({ backend: 'wasm' });
   const blas = blasStatus();
-  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ');
   const uptime = () => {
     try {
       return execFileSync('uptime', { encoding: 'utf8' }).trim();
@@ -170,7 +193,9 @@ async function orchestrate() {
     date: new Date().toISOString(),
     machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
     node: process.version,
-    blas: blas.path ? `${blas.vendor} ${blas.path} (${blas.config}), ${blas.threads} threads` : `none (${blas.reason})`,
+    blas: blas.path
+      ? `${blas.vendor} ${blas.path} (${blas.config}), ${blas.threads} threads`
+      : `none (${blas.reason})`,
     uptimeBefore: uptime(),
   };
   console.log(`# ${header.date} — ${header.machine}, Node ${header.node}`);
@@ -181,9 +206,14 @@ async function orchestrate() {
   );
 
   const rows = [];
-  const fmt = (r) => (r.error ? r.error : `${r.tokensPerSecond.toFixed(0).padStart(5)} tokens/s  ${r.msPerStep.toFixed(0).padStart(5)} ms/step  peak RSS ${r.peakRssMiB.toFixed(0).padStart(4)} MiB`);
+  const fmt = (r) =>
+    r.error
+      ? r.error
+      : `${r.tokensPerSecond.toFixed(0).padStart(5)} tokens/s  ${r.msPerStep.toFixed(0).padStart(5)} ms/step  peak RSS ${r.peakRssMiB.toFixed(0).padStart(4)} MiB`;
   for (const method of ['lora', 'hydra', 'full']) {
-    const withBlas = blas.path ? tfjs(method, true, 4, steps) : { error: 'no BLAS library: BLAS path not measured' };
+    const withBlas = blas.path
+      ? tfjs(method, true, 4, steps)
+      : { error: 'no BLAS library: BLAS path not measured' };
     const pt = torch(method, 4, steps);
     const pure = tfjs(method, false, 4, Math.max(2, Math.ceil(steps / 2)));
     rows.push({ method, blas: withBlas, wasm: pure, torch: pt });
@@ -191,7 +221,8 @@ async function orchestrate() {
     console.log(`  tfjs wasm + BLAS  ${fmt(withBlas)}`);
     console.log(`  tfjs pure wasm    ${fmt(pure)}`);
     console.log(`  PyTorch ${pt.torch ?? ''}`.padEnd(19) + fmt(pt));
-    const ratio = (a, b) => (a.error || b.error ? 'n/a' : `${(a.tokensPerSecond / b.tokensPerSecond).toFixed(2)}×`);
+    const ratio = (a, b) =>
+      a.error || b.error ? 'n/a' : `${(a.tokensPerSecond / b.tokensPerSecond).toFixed(2)}×`;
     console.log(
       `  BLAS / PyTorch ${ratio(withBlas, pt)}   pure wasm / PyTorch ${ratio(pure, pt)}   BLAS / pure wasm ${ratio(withBlas, pure)}`,
     );
@@ -208,7 +239,10 @@ async function orchestrate() {
     tfjs(m, Boolean(blas.path), 4, steps, ['--targets', 'all-linear', '--dropout', '0.05']),
   );
   const trainerRatio = trainerLike.some((r) => r.error)
-    ? trainerLike.map((r) => r.error).filter(Boolean).join('; ')
+    ? trainerLike
+        .map((r) => r.error)
+        .filter(Boolean)
+        .join('; ')
     : (trainerLike[1].msPerStep / trainerLike[0].msPerStep).toFixed(2);
   console.log(
     `HydraLoRA / LoRA step time, all-linear r=8, dropout 0.05 (the trainer's defaults), tfjs ${blas.path ? '+ BLAS' : 'pure wasm'}: ${trainerRatio} (LoRA ${fmt(trainerLike[0])}; Hydra ${fmt(trainerLike[1])})`,
@@ -228,7 +262,8 @@ async function orchestrate() {
       console.log(
         `\nprofile of one LoRA step, wasm + BLAS (tf.profile; kernel time ${p.profile.kernelMs.toFixed(0)} ms of ${p.msPerStep.toFixed(0)} ms wall; peak tensor memory ${p.profile.peakTensorMiB.toFixed(0)} MiB):`,
       );
-      for (const [name, ms] of p.profile.top) console.log(`  ${name.padEnd(22)} ${ms.toFixed(1).padStart(7)} ms`);
+      for (const [name, ms] of p.profile.top)
+        console.log(`  ${name.padEnd(22)} ${ms.toFixed(1).padStart(7)} ms`);
     }
   }
   const uptimeAfter = uptime();
@@ -236,7 +271,10 @@ async function orchestrate() {
 
   const jsonPath = arg('--json');
   if (jsonPath) {
-    writeFileSync(`${jsonPath}.tmp`, `${JSON.stringify({ ...header, uptimeAfter, steps, rows, trainerLike, batch8: { tfjs: big, torch: bigTorch }, profile }, null, 2)}\n`);
+    writeFileSync(
+      `${jsonPath}.tmp`,
+      `${JSON.stringify({ ...header, uptimeAfter, steps, rows, trainerLike, batch8: { tfjs: big, torch: bigTorch }, profile }, null, 2)}\n`,
+    );
     renameSync(`${jsonPath}.tmp`, jsonPath);
   }
 }

@@ -240,9 +240,10 @@ export class LlamaForCausalLM {
     // clones of what backpropagation needs, so this only frees what nothing needs any more (the
     // attention scores, the softmax input, the MLP's gate/up products, …) during the forward pass.
     const r = rmsNorm(x, layer.inputLayernorm, eps);
-    const split = (y: tf.Tensor, n: number) => tf.tidy(() => tf.transpose(tf.reshape(y, [b, t, n, d]), [0, 2, 1, 3]));
+    const split = (y: tf.Tensor, n: number) =>
+      tf.tidy(() => tf.transpose(tf.reshape(y, [b, t, n, d]), [0, 2, 1, 3]));
     const qh = layer.qProj.forward(r, ctx);
-    let q = tf.tidy(() => applyRotary(split(qh, heads), cos, sin));
+    const q = tf.tidy(() => applyRotary(split(qh, heads), cos, sin));
     const kh = layer.kProj.forward(r, ctx);
     let k = tf.tidy(() => applyRotary(split(kh, kvHeads), cos, sin));
     const vh = layer.vProj.forward(r, ctx);
@@ -257,9 +258,13 @@ export class LlamaForCausalLM {
     // Grouped-query attention without repeating k/v: the `groups` query heads that share a kv
     // head are stacked along the row axis, [b·kv, groups·t, d] · [b·kv, d, s].
     const scores = tf.tidy(() =>
-      bmm(tf.reshape(tf.mul(q, 1 / Math.sqrt(d)), [b * kvHeads, groups * t, d]), tf.reshape(k, [b * kvHeads, s, d]), {
-        transposeB: true,
-      }),
+      bmm(
+        tf.reshape(tf.mul(q, 1 / Math.sqrt(d)), [b * kvHeads, groups * t, d]),
+        tf.reshape(k, [b * kvHeads, s, d]),
+        {
+          transposeB: true,
+        },
+      ),
     );
     const probs = tf.tidy(() => tf.softmax(tf.add(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias)));
     scores.dispose();

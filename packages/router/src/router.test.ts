@@ -213,15 +213,23 @@ describe('telemetry and registry', () => {
     const before = tf.memory().numTensors;
     for (const ids of [[2], [0]]) {
       const w = tf.tidy(() =>
-        router.route(tf.tensor2d(X), { batch: 1, seq: 4 }, {
-          attentionMask: mask as tf.Tensor2D,
-          componentIds: Int32Array.from(ids),
-        }),
+        router.route(
+          tf.tensor2d(X),
+          { batch: 1, seq: 4 },
+          {
+            attentionMask: mask as tf.Tensor2D,
+            componentIds: Int32Array.from(ids),
+          },
+        ),
       );
       expect(reads).not.toHaveBeenCalled();
       const values = w.arraySync().flat();
       reads.mockClear();
-      host.record(Float32Array.from(values), Float32Array.from([1, 1, 0, 1]), new Int32Array(4).fill(ids[0]!));
+      host.record(
+        Float32Array.from(values),
+        Float32Array.from([1, 1, 0, 1]),
+        new Int32Array(4).fill(ids[0]!),
+      );
       w.dispose();
     }
     // the running sums are the only tensors telemetry holds: one [3 + N] total, one per component

@@ -36,11 +36,22 @@ describe('doctor report', () => {
     }
     const none = {
       ...report,
-      blas: { active: false, vendor: null, path: null, config: null, threads: null, reason: 'no BLAS library found (tried 11 names)' },
+      blas: {
+        active: false,
+        vendor: null,
+        path: null,
+        config: null,
+        threads: null,
+        reason: 'no BLAS library found (tried 11 names)',
+      },
     };
     const line = blasLine(none);
-    expect(line).toMatch(/^none \(no BLAS library found \(tried 11 names\)\)\. To train several times faster on the CPU, /);
-    expect(formatDoctorReport(none).split('libopenblas0-pthread').length - 1).toBe(process.platform === 'linux' ? 1 : 0);
+    expect(line).toMatch(
+      /^none \(no BLAS library found \(tried 11 names\)\)\. To train several times faster on the CPU, /,
+    );
+    expect(formatDoctorReport(none).split('libopenblas0-pthread').length - 1).toBe(
+      process.platform === 'linux' ? 1 : 0,
+    );
     expect(blasLine({ ...none, blas: { ...none.blas, reason: 'disabled by HYDRALORA_BLAS=off' } })).toBe(
       'off (disabled by HYDRALORA_BLAS=off)',
     );

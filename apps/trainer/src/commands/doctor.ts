@@ -51,7 +51,8 @@ export function blasLine(r: DoctorReport): string {
   if (b.active) {
     return `${b.vendor} ${b.path} (${b.config ?? 'no version string'}), ${b.threads ?? '?'} thread(s): matrix products run natively`;
   }
-  if (r.tfjsBackend !== 'wasm') return `not used on ${r.tfjsBackend} (${b.reason ?? 'only the wasm backend uses it'})`;
+  if (r.tfjsBackend !== 'wasm')
+    return `not used on ${r.tfjsBackend} (${b.reason ?? 'only the wasm backend uses it'})`;
   if (b.reason?.startsWith('disabled')) return `off (${b.reason})`;
   const install =
     process.platform === 'darwin'

@@ -14,10 +14,17 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelPack } from '../backends/registry.js';
-import { type BlasLibrary, findBlas } from './library.js';
 import { makeBatchMatMul, makeFusedMatMul } from './kernels.js';
+import { type BlasLibrary, findBlas } from './library.js';
 
-export { BlasError, type BlasLibrary, type BlasVendor, blasCandidates, findBlas, openBlas } from './library.js';
+export {
+  BlasError,
+  type BlasLibrary,
+  type BlasVendor,
+  blasCandidates,
+  findBlas,
+  openBlas,
+} from './library.js';
 
 /** What `blasStatus()` reports (and `hydralora doctor --json` prints). */
 export interface BlasStatus {

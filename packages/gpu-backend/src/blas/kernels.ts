@@ -94,7 +94,22 @@ export function gemmBatched(
   for (let i = 0; i < batch; i++) {
     const ai = p.stepA ? a.subarray(i * sizeA, (i + 1) * sizeA) : a;
     const bi = p.stepB ? b.subarray(i * sizeB, (i + 1) * sizeB) : b;
-    sgemm(CBLAS_ROW_MAJOR, ta, tb, m, n, k, 1, ai, lda, bi, ldb, beta, c.subarray(i * sizeC, (i + 1) * sizeC), n);
+    sgemm(
+      CBLAS_ROW_MAJOR,
+      ta,
+      tb,
+      m,
+      n,
+      k,
+      1,
+      ai,
+      lda,
+      bi,
+      ldb,
+      beta,
+      c.subarray(i * sizeC, (i + 1) * sizeC),
+      n,
+    );
   }
 }
 

@@ -65,7 +65,8 @@ export function blasCandidates(platform: NodeJS.Platform = process.platform, arc
     ];
   }
   if (platform === 'win32') return ['libopenblas.dll', 'openblas.dll', 'mkl_rt.2.dll'];
-  const triplet = arch === 'arm64' ? 'aarch64-linux-gnu' : arch === 'x64' ? 'x86_64-linux-gnu' : `${arch}-linux-gnu`;
+  const triplet =
+    arch === 'arm64' ? 'aarch64-linux-gnu' : arch === 'x64' ? 'x86_64-linux-gnu' : `${arch}-linux-gnu`;
   const debian = `/usr/lib/${triplet}`;
   return [
     `${debian}/openblas-pthread/libopenblas.so.0`,
@@ -115,7 +116,9 @@ export function openBlas(path: string): BlasLibrary {
   try {
     lib = koffi.load(path);
   } catch (error) {
-    throw new BlasError(`cannot load ${path}: ${error instanceof Error ? error.message.split('\n')[0] : error}`);
+    throw new BlasError(
+      `cannot load ${path}: ${error instanceof Error ? error.message.split('\n')[0] : error}`,
+    );
   }
   const sgemm = optional<Sgemm>(
     lib,
@@ -138,7 +141,14 @@ export function openBlas(path: string): BlasLibrary {
   const mklSet = optional<(n: number) => void>(lib, 'void MKL_Set_Num_Threads(int)');
   if (mklSet) {
     const get = optional<() => number>(lib, 'int MKL_Get_Max_Threads()');
-    return { vendor: 'mkl', path, config: 'Intel MKL', sgemm, setThreads: mklSet, threads: () => get?.() ?? null };
+    return {
+      vendor: 'mkl',
+      path,
+      config: 'Intel MKL',
+      sgemm,
+      setThreads: mklSet,
+      threads: () => get?.() ?? null,
+    };
   }
   const blisSet = optional<(n: number) => void>(lib, 'void bli_thread_set_num_threads(int64_t)');
   if (blisSet) {
@@ -187,13 +197,14 @@ export function findBlas(env: NodeJS.ProcessEnv = process.env, candidates = blas
       );
     }
   }
-  const failures: string[] = [];
   for (const path of candidates) {
     try {
       return { found: true, library: openBlas(path) };
     } catch (error) {
-      failures.push(error instanceof Error ? error.message : String(error));
-      if (error instanceof BlasError && /koffi package/.test(error.message)) break;
+      // without koffi no candidate can load: say that instead of "not found"
+      if (error instanceof BlasError && /koffi package/.test(error.message)) {
+        return { found: false, disabled: false, reason: error.message, tried: candidates };
+      }
     }
   }
   return {

@@ -29,5 +29,9 @@ export function registerWasmIdentity(): void {
     fallback = existing.kernelFunc;
     tf.unregisterKernel(tf.Identity, 'wasm');
   }
-  tf.registerKernel({ kernelName: tf.Identity, backendName: 'wasm', kernelFunc: identityKernel as tf.KernelFunc });
+  tf.registerKernel({
+    kernelName: tf.Identity,
+    backendName: 'wasm',
+    kernelFunc: identityKernel as tf.KernelFunc,
+  });
 }

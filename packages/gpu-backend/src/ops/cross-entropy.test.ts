@@ -35,7 +35,9 @@ describe.each(TEST_PATHS.filter(testPathAvailable))('crossEntropy on %s', (path)
       const before = tf.memory().numTensors;
       const xt = tensorOf(x, [rows, classes]);
       const [value] = await readAll([crossEntropy(xt, labels, { inPlace })]);
-      const [grad] = await readAll([tf.grad((l: tf.Tensor) => tf.mul(crossEntropy(l, labels, { inPlace }), 2.5))(xt)]);
+      const [grad] = await readAll([
+        tf.grad((l: tf.Tensor) => tf.mul(crossEntropy(l, labels, { inPlace }), 2.5))(xt),
+      ]);
       xt.dispose();
       expect(tf.memory().numTensors).toBe(before);
       const ref = refCrossEntropy(x, rows, classes, labels);
@@ -50,10 +52,20 @@ describe.each(TEST_PATHS.filter(testPathAvailable))('crossEntropy on %s', (path)
   it('matches tfjs logSoftmax + gather (value and gradient, 1e-5)', async () => {
     const [rows, classes] = [16, 300];
     const random = rng(4);
-    const x = tensorOf(randomArray(rows * classes, random).map((v) => 5 * v), [rows, classes]);
+    const x = tensorOf(
+      randomArray(rows * classes, random).map((v) => 5 * v),
+      [rows, classes],
+    );
     const labels = Array.from({ length: rows }, (_, r) => (r * 37) % classes);
     const own = (l: tf.Tensor) =>
-      tf.neg(tf.mean(tf.gather(tf.reshape(tf.logSoftmax(l), [-1]), labels.map((c, r) => r * classes + c))));
+      tf.neg(
+        tf.mean(
+          tf.gather(
+            tf.reshape(tf.logSoftmax(l), [-1]),
+            labels.map((c, r) => r * classes + c),
+          ),
+        ),
+      );
     const [a, b] = await readAll([crossEntropy(x, labels), own(x)]);
     expect(Math.abs(a![0]! - b![0]!) / Math.abs(b![0]!)).toBeLessThan(1e-5);
     const [ga, gb] = await readAll([tf.grad((l: tf.Tensor) => crossEntropy(l, labels))(x), tf.grad(own)(x)]);

@@ -41,7 +41,8 @@ export function crossEntropy(
   labels: Int32Array | readonly number[],
   options: { inPlace?: boolean } = {},
 ): tf.Scalar {
-  if (logits.rank !== 2) throw new Error(`crossEntropy: logits must be 2-D [rows, classes], got [${logits.shape}]`);
+  if (logits.rank !== 2)
+    throw new Error(`crossEntropy: logits must be 2-D [rows, classes], got [${logits.shape}]`);
   const [rows, classes] = logits.shape as [number, number];
   if (labels.length !== rows) {
     throw new Error(`crossEntropy: ${labels.length} labels for ${rows} rows of logits`);
@@ -51,7 +52,9 @@ export function crossEntropy(
     const label = labels[r] as number;
     if (label < 0) continue;
     if (!Number.isInteger(label) || label >= classes) {
-      throw new Error(`crossEntropy: labels[${r}] is ${label}; expected ${IGNORE_INDEX} or an id in [0, ${classes})`);
+      throw new Error(
+        `crossEntropy: labels[${r}] is ${label}; expected ${IGNORE_INDEX} or an id in [0, ${classes})`,
+      );
     }
     counted.push(r);
   }
@@ -93,7 +96,10 @@ export function crossEntropy(
             [count, 2],
             'int32',
           );
-          const updates = tf.gather(tf.reshape(scale, [rows]), tf.tensor1d(Int32Array.from(counted), 'int32'));
+          const updates = tf.gather(
+            tf.reshape(scale, [rows]),
+            tf.tensor1d(Int32Array.from(counted), 'int32'),
+          );
           return tf.sub(g, tf.scatterND(idx, updates, [rows, classes]));
         });
         tf.dispose([g, scale]);

@@ -8,7 +8,15 @@ import {
   relativeError,
   rng,
 } from '../testing/reference.js';
-import { kernelNames, readAll, TEST_PATHS, testPathAvailable, useTestPath, tensorOf, tfLoss } from '../testing/tf-helpers.js';
+import {
+  kernelNames,
+  readAll,
+  TEST_PATHS,
+  tensorOf,
+  testPathAvailable,
+  tfLoss,
+  useTestPath,
+} from '../testing/tf-helpers.js';
 import { linear } from './linear.js';
 
 const X_SHAPE = [2, 3, 4];

@@ -8,7 +8,14 @@ import {
   relativeError,
   rng,
 } from '../testing/reference.js';
-import { readAll, TEST_PATHS, testPathAvailable, useTestPath, tensorOf, tfLoss } from '../testing/tf-helpers.js';
+import {
+  readAll,
+  TEST_PATHS,
+  tensorOf,
+  testPathAvailable,
+  tfLoss,
+  useTestPath,
+} from '../testing/tf-helpers.js';
 import { setProductStrategy } from './layout.js';
 import { bmm, matMul } from './matmul.js';
 
