@@ -148,9 +148,11 @@ def main():
 
     step()  # warm-up
     start = time.perf_counter()
+    cpu_start = time.process_time()
     for _ in range(args.steps):
         loss = step()
     seconds = (time.perf_counter() - start) / args.steps
+    cpu_seconds = (time.process_time() - cpu_start) / args.steps
     print(
         json.dumps(
             {
@@ -158,6 +160,8 @@ def main():
                 "threads": torch.get_num_threads(),
                 "tokensPerSecond": args.batch * args.seq / seconds,
                 "msPerStep": seconds * 1000,
+                "cpuMsPerStep": cpu_seconds * 1000,
+                "tokensPerCpuSecond": args.batch * args.seq / cpu_seconds,
                 "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "trainable": sum(p.numel() for p in params),
                 "loss": loss,
