@@ -8,6 +8,7 @@
  * Identity does: one more reference, no bytes.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel } from './replace.js';
 
 interface RefCountingBackend {
   incRef(dataId: tf.DataId): void;
@@ -23,15 +24,6 @@ function identityKernel(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
 }
 
 export function registerWasmIdentity(): void {
-  const existing = tf.getKernel(tf.Identity, 'wasm');
-  if (existing?.kernelFunc === (identityKernel as tf.KernelFunc)) return;
-  if (existing) {
-    fallback = existing.kernelFunc;
-    tf.unregisterKernel(tf.Identity, 'wasm');
-  }
-  tf.registerKernel({
-    kernelName: tf.Identity,
-    backendName: 'wasm',
-    kernelFunc: identityKernel as tf.KernelFunc,
-  });
+  const replaced = replaceKernel(tf.Identity, 'wasm', identityKernel as tf.KernelFunc);
+  if (replaced) fallback = replaced;
 }
