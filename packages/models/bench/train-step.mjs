@@ -18,16 +18,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { BENCH_CONFIG } from './config.mjs';
 
-const CONFIG = {
-  vocab_size: 8000,
-  hidden_size: 256,
-  intermediate_size: 688,
-  num_hidden_layers: 8,
-  num_attention_heads: 8,
-  num_key_value_heads: 4,
-  tie_word_embeddings: false,
-};
+const CONFIG = BENCH_CONFIG;
 const SEQ = 256;
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -52,15 +45,7 @@ async function pair() {
   await initBackend({ backend: 'wasm' });
   const model = createModel(CONFIG, { seed: 0 });
   const adapters = AdapterModel.of(model);
-  const allLinear = arg('--targets', 'qv') === 'all-linear';
-  const common = {
-    r: 8,
-    lora_alpha: 16,
-    lora_dropout: Number(arg('--dropout', '0')),
-    target_modules: allLinear
-      ? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
-      : ['q_proj', 'v_proj'],
-  };
+  const common = adapterOptions();
   adapters.add('lora', { method: 'lora', ...common });
   adapters.add('hydra', { method: 'hydra', num_heads: 4, ...common });
   const optimizers = { lora: tf.train.adam(1e-3), hydra: tf.train.adam(1e-3) };
@@ -96,6 +81,19 @@ async function pair() {
   console.log(JSON.stringify({ rounds, wall: median(wall), cpu: median(cpu), wallAll: wall, cpuAll: cpu }));
 }
 
+/** Adapter options from the command line: r=8, α=16, q,v (or every linear layer), dropout. */
+function adapterOptions() {
+  return {
+    r: 8,
+    lora_alpha: 16,
+    lora_dropout: Number(arg('--dropout', '0')),
+    target_modules:
+      arg('--targets', 'qv') === 'all-linear'
+        ? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
+        : ['q_proj', 'v_proj'],
+  };
+}
+
 /** One measurement in this process; prints one JSON line. */
 async function child() {
   const method = arg('--child');
@@ -111,15 +109,9 @@ async function child() {
   if (method === 'full') vars = [...model.parameters().values()];
   else {
     const adapters = AdapterModel.of(model);
-    const allLinear = arg('--targets', 'qv') === 'all-linear';
     adapters.add(method, {
       method,
-      r: 8,
-      lora_alpha: 16,
-      lora_dropout: Number(arg('--dropout', '0')),
-      target_modules: allLinear
-        ? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
-        : ['q_proj', 'v_proj'],
+      ...adapterOptions(),
       ...(method === 'hydra' ? { num_heads: 4 } : {}),
     });
     vars = adapters.trainableVariables();
@@ -266,7 +258,7 @@ async function orchestrate() {
   console.log(`BLAS: ${header.blas}`);
   console.log(`uptime before: ${header.uptimeBefore}`);
   console.log(
-    `config: hidden 256, 8 layers, 8 heads / 4 KV, ffn 688, vocab 8000, seq ${SEQ}; step = fwd + bwd + Adam; ${steps} timed steps after 1 warm-up, one process each\n`,
+    `config: hidden 256, 8 layers, 8 heads / 4 KV, ffn 688, vocab 8000, seq ${SEQ}; step = fwd + bwd + Adam; ${steps} timed steps after 1 warm-up, one process each; BLAS and PyTorch run twice each, alternating, the faster run shown\n`,
   );
 
   const rows = [];
