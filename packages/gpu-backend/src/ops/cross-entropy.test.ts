@@ -73,6 +73,18 @@ describe.each(TEST_PATHS.filter(testPathAvailable))('crossEntropy on %s', (path)
     x.dispose();
   });
 
+  it('stays finite and exact when a row is far from uniform (logit gaps of 300)', async () => {
+    const x = tf.tensor2d([
+      [300, 0, -10],
+      [0, 300, 0],
+    ]);
+    const [v] = await readAll([crossEntropy(x, [1, 1])]);
+    expect(v![0]! / 150).toBeCloseTo(1, 6); // (300 + 0) / 2
+    const [g] = await readAll([tf.grad((l: tf.Tensor) => crossEntropy(l, [1, 1]))(x)]);
+    expect(Array.from(g!).map((n) => Math.round(n * 1e6) / 1e6)).toEqual([0.5, -0.5, 0, 0, 0, 0]);
+    x.dispose();
+  });
+
   it('rejects bad labels naming the row and value', () => {
     const x = tf.zeros([2, 3]);
     expect(() => crossEntropy(x, [0, 3])).toThrow(/labels\[1\] is 3; expected -100 or an id in \[0, 3\)/);
