@@ -42,6 +42,9 @@ export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorR
 
 const MiB = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
 
+/** The training-step speed-up BLAS gave in the committed benchmark (packages/models/bench/RESULTS.md). */
+const BLAS_GAIN = '1.5–2.9×';
+
 /**
  * The BLAS row: what is in use, or — once, plainly — what to install and what it gains. The gain
  * is the one measured by `pnpm bench` (packages/models/bench/RESULTS.md).
@@ -58,7 +61,7 @@ export function blasLine(r: DoctorReport): string {
     process.platform === 'darwin'
       ? 'Accelerate ships with macOS; if it is not found, `brew install openblas`'
       : 'install OpenBLAS: `sudo apt-get install libopenblas0-pthread` (Debian/Ubuntu; `dnf install openblas` on Fedora)';
-  return `none (${b.reason ?? 'not found'}). To train several times faster on the CPU, ${install}, or set HYDRALORA_BLAS=/path/to/libcblas; matrix products then run on all cores instead of one wasm thread`;
+  return `none (${b.reason ?? 'not found'}). To train faster on the CPU, ${install}, or set HYDRALORA_BLAS=/path/to/libcblas: matrix products then run on all cores instead of one wasm thread (measured ${BLAS_GAIN} faster training steps on 2 cores, packages/models/bench/RESULTS.md)`;
 }
 
 /** The human-readable form of the report. */
