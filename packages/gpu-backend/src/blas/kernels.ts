@@ -118,8 +118,15 @@ function view(backend: WasmBackendLike, heap: ArrayBuffer, t: tf.TensorInfo): Fl
   return new Float32Array(heap, offset, tf.util.sizeFromShape(t.shape));
 }
 
+/** Called before each product with its size (m·n·k per batch item), e.g. to pick the thread count. */
+export type BeforeProduct = (p: Product) => void;
+
 /** The BatchMatMul kernel function for `sgemm`, falling back to `fallback` where BLAS does not apply. */
-export function makeBatchMatMul(sgemm: Sgemm, fallback: tf.KernelFunc): tf.KernelFunc {
+export function makeBatchMatMul(
+  sgemm: Sgemm,
+  fallback: tf.KernelFunc,
+  before: BeforeProduct = () => {},
+): tf.KernelFunc {
   return ((args: KernelArgs) => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
@@ -129,6 +136,7 @@ export function makeBatchMatMul(sgemm: Sgemm, fallback: tf.KernelFunc): tf.Kerne
     const backend = args.backend as unknown as WasmBackendLike;
     const out = backend.makeOutput(p.shape, 'float32');
     const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
+    before(p);
     gemmBatched(
       sgemm,
       p,
@@ -144,7 +152,11 @@ export function makeBatchMatMul(sgemm: Sgemm, fallback: tf.KernelFunc): tf.Kerne
 }
 
 /** The _FusedMatMul kernel (bias [n], linear or relu activation) for `sgemm`, else `fallback`. */
-export function makeFusedMatMul(sgemm: Sgemm, fallback: tf.KernelFunc): tf.KernelFunc {
+export function makeFusedMatMul(
+  sgemm: Sgemm,
+  fallback: tf.KernelFunc,
+  before: BeforeProduct = () => {},
+): tf.KernelFunc {
   return ((args: KernelArgs) => {
     const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
     const { transposeA, transposeB, activation } = args.attrs as unknown as {
@@ -162,6 +174,7 @@ export function makeFusedMatMul(sgemm: Sgemm, fallback: tf.KernelFunc): tf.Kerne
     const out = backend.makeOutput(p.shape, 'float32');
     const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
     const c = view(backend, heap, out);
+    before(p);
     if (bias) {
       const row = view(backend, heap, bias);
       for (let r = 0; r < c.length; r += p.n) c.set(row, r);
