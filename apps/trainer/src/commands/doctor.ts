@@ -43,7 +43,7 @@ export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorR
 const MiB = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
 
 /** The training-step speed-up BLAS gave in the committed benchmark (packages/models/bench/RESULTS.md). */
-const BLAS_GAIN = '1.5–2.9×';
+const BLAS_GAIN = '1.5–3.8×';
 
 /**
  * The BLAS row: what is in use, or — once, plainly — what to install and what it gains. The gain
