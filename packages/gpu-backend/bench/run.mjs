@@ -10,7 +10,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { bmm, DataParallelPool, describeBackend, initBackend, linear } from '../dist/index.js';
+import { blasStatus, bmm, DataParallelPool, describeBackend, initBackend, linear } from '../dist/index.js';
 import { initialParams, makeBatch, shardBatch } from '../src/__fixtures__/lora-task.mjs';
 
 const backend = process.env.HYDRALORA_BACKEND ?? 'wasm';
@@ -28,6 +28,12 @@ const results = {
 console.log(
   `backend ${report.backend} (SIMD ${report.simd}), ${report.device}, Node ${process.version}, ` +
     `load average ${os.loadavg()[0].toFixed(1)} (other processes slow every number down)`,
+);
+const blas = blasStatus();
+console.log(
+  blas.active
+    ? `matrix products: ${blas.vendor} ${blas.path}, ${blas.threads} thread(s) (HYDRALORA_BLAS=off for pure wasm)`
+    : `matrix products: pure ${report.backend} (${blas.reason})`,
 );
 
 /** Median ms of `iters` runs after `warmup` runs; every run reads its results back. */

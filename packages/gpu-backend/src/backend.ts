@@ -22,6 +22,8 @@ import {
   type BuiltinBackendName,
   backendRegistry,
 } from './backends/index.js';
+import { type BlasStatus, blasStatus } from './blas/index.js';
+import { installLeanGradients } from './lean-gradients.js';
 import { installMemoryBudget, type MemoryBudgetOptions } from './memory.js';
 
 export { BACKEND_NAMES, BackendError, cudaDevicePresent } from './backends/index.js';
@@ -111,6 +113,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       await plugin.probe();
       await activate(plugin);
       plugin.kernels?.();
+      for (const pack of registry.kernelPacks(plugin.tfjsName)) pack.install();
+      installLeanGradients(!/^(off|0|false)$/i.test(process.env.HYDRALORA_LEAN_GRADIENTS ?? ''));
       installMemoryBudget(options.memory);
       active = { name: plugin.name, tfjsName: plugin.tfjsName, skipped };
       activePlugin = plugin;
@@ -199,6 +203,8 @@ export interface BackendReport {
     budgetBytes: number | null;
   };
   skipped: BackendInfo['skipped'];
+  /** The native-BLAS kernel pack: library, path, config string, threads, and whether it is active. */
+  blas: BlasStatus;
   /** Every backend of the registry in use, built-ins and plugins, in auto-resolution order. */
   registered: RegisteredBackend[];
   platform: string;
@@ -244,6 +250,7 @@ export async function describeBackend(): Promise<BackendReport> {
       budgetBytes,
     },
     skipped: info?.skipped ?? [],
+    blas: blasStatus(),
     registered: (activeRegistry ?? backendRegistry).plugins().map(({ plugin, priority }) => ({
       name: plugin.name,
       tfjsName: plugin.tfjsName,

@@ -20,14 +20,31 @@ export {
   backendRegistry,
   createBackendRegistry,
   DEFAULT_BACKEND_PRIORITY,
+  type KernelPack,
   registerBackend,
 } from './backends/index.js';
+export {
+  BlasError,
+  type BlasLibrary,
+  type BlasStatus,
+  type BlasVendor,
+  blasCandidates,
+  blasKernelPack,
+  blasKernelsActive,
+  blasStatus,
+  blasThreads,
+  findBlas,
+  installBlasKernels,
+  setBlasThreadBudget,
+  uninstallBlasKernels,
+} from './blas/index.js';
 export {
   type ConformanceOptions,
   type ConformanceReport,
   checkBackendConformance,
 } from './conformance.js';
 export { registerTrainingKernels, segmentSumInto } from './kernels/index.js';
+export { installLeanGradients, leanGradientsInstalled } from './lean-gradients.js';
 export {
   installMemoryBudget,
   MemoryBudgetError,
@@ -35,6 +52,7 @@ export {
   memoryBudget,
   WASM_HEAP_CAP_BYTES,
 } from './memory.js';
+export { crossEntropy, IGNORE_INDEX } from './ops/cross-entropy.js';
 export { type ProductStrategy, productStrategy, setProductStrategy, transposeLast2 } from './ops/layout.js';
 export { type LinearOptions, linear } from './ops/linear.js';
 export { bmm, bmmNN, matMul } from './ops/matmul.js';

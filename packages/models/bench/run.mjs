@@ -15,16 +15,9 @@ import os from 'node:os';
 import { describeBackend, initBackend, linear } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { createModel, setProductOps } from '../dist/index.js';
+import { BENCH_CONFIG } from './config.mjs';
 
-const CONFIG = {
-  vocab_size: 8000,
-  hidden_size: 256,
-  intermediate_size: 688,
-  num_hidden_layers: 8,
-  num_attention_heads: 8,
-  num_key_value_heads: 4,
-  tie_word_embeddings: false,
-};
+const CONFIG = BENCH_CONFIG;
 const BATCH = 2;
 const SEQ = 256;
 const RANK = 8;

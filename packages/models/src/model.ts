@@ -3,6 +3,7 @@
  * token embedding, N × [RMSNorm → grouped-query attention with rotary positions → residual,
  * RMSNorm → SwiGLU MLP → residual], final RMSNorm, `lm_head`. Module names are Hugging Face's.
  */
+import { crossEntropy } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LlamaConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
@@ -232,7 +233,9 @@ export class LlamaForCausalLM {
       const idTensor = tf.tensor1d(ids.flat(), 'int32');
       let x = tf.reshape(tf.gather(this.embedTokens, idTensor), [batch, seq, this.config.hidden_size]);
       this.layers.forEach((layer, i) => {
-        x = this.decoderLayer(layer, i, x, ctx, cos, sin, bias, cache);
+        const next = this.decoderLayer(layer, i, x, ctx, cos, sin, bias, cache);
+        x.dispose(); // the residual stream of the previous layer (the tape holds what it needs)
+        x = next;
       });
       let headCtx = ctx;
       if (inputs.lastTokenOnly) {
@@ -263,37 +266,64 @@ export class LlamaForCausalLM {
     const groups = heads / kvHeads;
     const eps = this.config.rms_norm_eps;
 
+    // Intermediates are disposed right after their last use: the gradient tape keeps its own
+    // clones of what backpropagation needs, so this only frees what nothing needs any more (the
+    // attention scores, the softmax input, the MLP's gate/up products, …) during the forward pass.
     const r = rmsNorm(x, layer.inputLayernorm, eps);
-    const split = (y: tf.Tensor, n: number) => tf.transpose(tf.reshape(y, [b, t, n, d]), [0, 2, 1, 3]);
-    let q = applyRotary(split(layer.qProj.forward(r, ctx), heads), cos, sin);
-    let k = applyRotary(split(layer.kProj.forward(r, ctx), kvHeads), cos, sin);
-    let v = split(layer.vProj.forward(r, ctx), kvHeads);
-    if (cache) ({ k, v } = cache.update(index, k, v));
+    const split = (y: tf.Tensor, n: number) =>
+      tf.tidy(() => tf.transpose(tf.reshape(y, [b, t, n, d]), [0, 2, 1, 3]));
+    const qh = layer.qProj.forward(r, ctx);
+    const q = tf.tidy(() => applyRotary(split(qh, heads), cos, sin));
+    const kh = layer.kProj.forward(r, ctx);
+    let k = tf.tidy(() => applyRotary(split(kh, kvHeads), cos, sin));
+    const vh = layer.vProj.forward(r, ctx);
+    let v = split(vh, kvHeads);
+    tf.dispose([r, qh, kh, vh]);
+    if (cache) {
+      const full = cache.update(index, k, v); // the cache owns the concatenated tensors
+      tf.dispose([k, v]);
+      ({ k, v } = full);
+    }
     const s = k.shape[2] as number;
     // Grouped-query attention without repeating k/v: the `groups` query heads that share a kv
     // head are stacked along the row axis, [b·kv, groups·t, d] · [b·kv, d, s].
-    q = tf.reshape(tf.mul(q, 1 / Math.sqrt(d)), [b * kvHeads, groups * t, d]);
-    const scores = bmm(q, tf.reshape(k, [b * kvHeads, s, d]), { transposeB: true });
-    const probs = tf.softmax(tf.add(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias));
-    const attn = bmm(tf.reshape(probs, [b * kvHeads, groups * t, s]), tf.reshape(v, [b * kvHeads, s, d]));
-    const merged = tf.reshape(tf.transpose(tf.reshape(attn, [b, heads, t, d]), [0, 2, 1, 3]), [
-      b,
-      t,
-      heads * d,
-    ]);
-    const h = tf.add(x, layer.oProj.forward(merged, ctx));
+    const scores = tf.tidy(() =>
+      bmm(
+        tf.reshape(tf.mul(q, 1 / Math.sqrt(d)), [b * kvHeads, groups * t, d]),
+        tf.reshape(k, [b * kvHeads, s, d]),
+        {
+          transposeB: true,
+        },
+      ),
+    );
+    const probs = tf.tidy(() => tf.softmax(tf.add(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias)));
+    scores.dispose();
+    const merged = tf.tidy(() => {
+      const attn = bmm(tf.reshape(probs, [b * kvHeads, groups * t, s]), tf.reshape(v, [b * kvHeads, s, d]));
+      return tf.reshape(tf.transpose(tf.reshape(attn, [b, heads, t, d]), [0, 2, 1, 3]), [b, t, heads * d]);
+    });
+    tf.dispose(cache ? [q, probs] : [q, k, v, probs]);
+    const o = layer.oProj.forward(merged, ctx);
+    const h = tf.add(x, o);
+    tf.dispose([merged, o]);
 
     const r2 = rmsNorm(h, layer.postAttentionLayernorm, eps);
     const gate = layer.gateProj.forward(r2, ctx);
-    const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), layer.upProj.forward(r2, ctx));
-    return tf.add(h, layer.downProj.forward(act, ctx));
+    const up = layer.upProj.forward(r2, ctx);
+    const act = tf.tidy(() => tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
+    tf.dispose([r2, gate, up]);
+    const down = layer.downProj.forward(act, ctx);
+    const out = tf.add(h, down);
+    tf.dispose([act, down, h]);
+    return out;
   }
 
   /**
-   * Mean next-token cross-entropy (natural log) over the non-ignored labels, computed from
-   * log-softmax. `labels` are aligned with `inputIds` as in Hugging Face (shifted inside: the
-   * logits at position t are scored against labels[t+1]); -100 marks ignored positions. Usable
-   * inside `tf.variableGrads`. Throws when no label is counted.
+   * Mean next-token cross-entropy (natural log) over the non-ignored labels, computed by
+   * gpu-backend's fused `crossEntropy` (it keeps one log-sum-exp per row, not the log-softmax).
+   * `labels` are aligned with `inputIds` as in Hugging Face (shifted inside: the logits at
+   * position t are scored against labels[t+1]); -100 marks ignored positions. Usable inside
+   * `tf.variableGrads`. Throws when no label is counted.
    */
   loss(
     inputIds: number[][],
@@ -326,34 +356,27 @@ export class LlamaForCausalLM {
     const batch = inputIds.length;
     const seq = inputIds[0]?.length ?? 0;
     const vocab = this.config.vocab_size;
-    const index = new Int32Array(batch * (seq - 1));
-    const weight = new Float32Array(batch * (seq - 1));
-    let count = 0;
+    // one label per logits row: the next token, or ignored (the last position predicts nothing)
+    const targets = new Int32Array(batch * seq).fill(-100);
     for (let bi = 0; bi < batch; bi++) {
       const row = labels[bi];
       if (!row || row.length !== seq) throw new Error(`loss: labels row ${bi} must have ${seq} entries`);
       for (let t = 0; t < seq - 1; t++) {
         const label = row[t + 1] as number;
-        const n = bi * (seq - 1) + t;
         if (label === -100) continue;
         if (!Number.isInteger(label) || label < 0 || label >= vocab) {
           throw new Error(
             `loss: labels[${bi}][${t + 1}] is ${label}; expected -100 or an id in [0, ${vocab})`,
           );
         }
-        // logits row of (bi, t) in the unsliced [batch, seq, vocab] output
-        index[n] = (bi * seq + t) * vocab + label;
-        weight[n] = 1;
-        count++;
+        targets[bi * seq + t] = label;
       }
     }
-    if (count === 0) throw new Error('loss: every label is -100 (nothing to score)');
+    if (targets.every((l) => l === -100)) throw new Error('loss: every label is -100 (nothing to score)');
     const out = tf.tidy((): { loss: tf.Scalar; auxLoss?: tf.Scalar } => {
       const { logits, auxLoss } = this.run({ ...extra, inputIds }, collectAux);
-      // the last position predicts nothing; it is never gathered (no slice: one vocab-sized copy less)
-      const logp = tf.reshape(tf.logSoftmax(logits), [-1]);
-      const picked = tf.gather(logp, tf.tensor1d(index, 'int32'));
-      const loss = tf.div(tf.neg(tf.sum(tf.mul(picked, tf.tensor1d(weight)))), count) as tf.Scalar;
+      // fused: keeps one log-sum-exp per row, not the log-softmax (see gpu-backend crossEntropy)
+      const loss = crossEntropy(tf.reshape(logits, [batch * seq, vocab]), targets);
       return auxLoss ? { loss, auxLoss } : { loss };
     });
     return { loss: out.loss, auxLoss: out.auxLoss ?? null };

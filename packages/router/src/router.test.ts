@@ -1,10 +1,11 @@
 import { initBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { importanceLoss, loadBalanceLoss, routerZLoss } from './aux-losses.js';
 import { createRouterRegistry, routerRegistry } from './registry.js';
 import { Router, routeLayout } from './router.js';
 import { denseRouter } from './strategies/dense.js';
+import { RoutingTelemetry } from './telemetry.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -207,6 +208,54 @@ describe('telemetry and registry', () => {
     expect(u.telemetry.snapshot().rows).toBe(3);
     expect(u.telemetry.snapshot().entropy).toBeCloseTo(Math.log(4), 6);
     mask.dispose();
+  });
+
+  it('telemetry reads nothing back while routing; the snapshot equals host accumulation', () => {
+    const router = new Router({ strategy: 'dense', numHeads: 3, inFeatures: 3, seed: 5 });
+    router.telemetryEnabled = true;
+    const mask = tf.tensor2d([[1, 1, 0, 1]]);
+    const host = new RoutingTelemetry(3);
+    const reads = vi.spyOn(tf.Tensor.prototype, 'dataSync');
+    const before = tf.memory().numTensors;
+    for (const ids of [[2], [0]]) {
+      const w = tf.tidy(() =>
+        router.route(
+          tf.tensor2d(X),
+          { batch: 1, seq: 4 },
+          {
+            attentionMask: mask as tf.Tensor2D,
+            componentIds: Int32Array.from(ids),
+          },
+        ),
+      );
+      expect(reads).not.toHaveBeenCalled();
+      const values = w.arraySync().flat();
+      reads.mockClear();
+      host.record(
+        Float32Array.from(values),
+        Float32Array.from([1, 1, 0, 1]),
+        new Int32Array(4).fill(ids[0]!),
+      );
+      w.dispose();
+    }
+    // the running sums are the only tensors telemetry holds: one [3 + N] total, one per component
+    expect(tf.memory().numTensors).toBe(before + 3);
+    const snap = router.telemetry.snapshot();
+    expect(reads).toHaveBeenCalled();
+    reads.mockRestore();
+    expect(tf.memory().numTensors).toBe(before);
+    const ref = host.snapshot();
+    expect(snap.rows).toBe(6);
+    expect(snap.rows).toBe(ref.rows);
+    expect(snap.entropy).toBeCloseTo(ref.entropy, 6);
+    snap.meanWeight.forEach((v, i) => expect(v).toBeCloseTo(ref.meanWeight[i]!, 6));
+    expect(Object.keys(snap.usageByComponent)).toEqual(['0', '2']);
+    for (const c of [0, 2]) {
+      snap.usageByComponent[c]!.forEach((v, i) => expect(v).toBeCloseTo(ref.usageByComponent[c]![i]!, 6));
+    }
+    router.telemetry.reset();
+    mask.dispose();
+    router.dispose();
   });
 
   it('throws on duplicate and unknown names', () => {

@@ -185,8 +185,7 @@ export class Router {
       ctx.auxLosses.push(auxLossTotal(this.aux, { logits, weights, topK, mask }));
     }
     if (this.telemetryEnabled) {
-      const host = weights.dataSync() as Float32Array;
-      const hostMask = mask ? (mask.dataSync() as Float32Array) : undefined;
+      // accumulated on the backend: no host read in the forward pass (read back at snapshot())
       let rowComponent: Int32Array | undefined;
       const ids = ctx.componentIds;
       if (ids && ids.length === layout.batch) {
@@ -195,7 +194,7 @@ export class Router {
           for (let b = 0; b < layout.batch; b++)
             rowComponent.fill(ids[b] ?? 0, b * layout.seq, (b + 1) * layout.seq);
       }
-      this.telemetry.record(Float32Array.from(host), hostMask, rowComponent);
+      this.telemetry.recordTensors(weights, mask, rowComponent);
     }
   }
 }

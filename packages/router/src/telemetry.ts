@@ -1,4 +1,9 @@
-/** Per-layer routing statistics, accumulated on the host while enabled. */
+/**
+ * Per-layer routing statistics. While routing, the sums are accumulated as tensors on the backend
+ * (`recordTensors`): no host read per forward pass, so telemetry costs no synchronisation in the
+ * hot path. They are read back once, when `snapshot()` is called.
+ */
+import * as tf from '@tensorflow/tfjs-core';
 
 /** A summary of the rows routed since the last reset. */
 export interface RoutingSnapshot {
@@ -12,8 +17,17 @@ export interface RoutingSnapshot {
   usageByComponent: Record<number, number[]>;
 }
 
-/** Accumulates ω statistics; `record` takes host copies so it never holds tensors. */
+/** Device-side running sums since the last flush (kept tensors, owned by the telemetry). */
+interface PendingSums {
+  /** [3 + N]: rows, entropy sum, Σω per head. */
+  totals: tf.Tensor1D;
+  /** component id → [1 + N]: rows, Σω per head. */
+  byComponent: Record<number, tf.Tensor1D>;
+}
+
+/** Accumulates ω statistics: on the device while routing (`recordTensors`), or from host copies (`record`). */
 export class RoutingTelemetry {
+  private pending: PendingSums | null = null;
   private rows = 0;
   private entropySum = 0;
   private weightSum: Float64Array;
@@ -51,8 +65,79 @@ export class RoutingTelemetry {
     }
   }
 
-  /** The statistics so far. */
+  /**
+   * Add rows of ω [rows, N] without reading them back: masked sums (rows, entropy, Σω, and per
+   * component) are added to running sums on the backend. `mask` [rows] (1 = count) skips padding.
+   */
+  recordTensors(weights: tf.Tensor2D, mask?: tf.Tensor1D, rowComponent?: Int32Array): void {
+    const rows = weights.shape[0];
+    const next = tf.tidy((): { totals: tf.Tensor1D; byComponent: Record<number, tf.Tensor1D> } => {
+      const m = mask ? tf.reshape(mask, [rows, 1]) : tf.ones([rows, 1]);
+      const wm = tf.mul(weights, m);
+      // −Σᵢ ωᵢ ln ωᵢ per row; ω = 0 contributes 0 (ln of max(ω, tiny) keeps 0·ln 0 finite)
+      const h = tf.neg(tf.sum(tf.mul(wm, tf.log(tf.maximum(weights, 1e-30))), 1, true));
+      const totals = tf.concat([tf.sum(m, 0), tf.sum(h, 0), tf.sum(wm, 0)]) as tf.Tensor1D;
+      const byComponent: Record<number, tf.Tensor1D> = {};
+      if (rowComponent) {
+        const ids = [...new Set(rowComponent)].sort((a, b) => a - b);
+        const oneHot = new Float32Array(ids.length * rows);
+        ids.forEach((id, c) => {
+          for (let t = 0; t < rows; t++) if (rowComponent[t] === id) oneHot[c * rows + t] = 1;
+        });
+        // [C, rows]·[rows, 1 + N]: rows and Σω per component in one product
+        const sums = tf.matMul(tf.tensor2d(oneHot, [ids.length, rows]), tf.concat([m, wm], 1));
+        ids.forEach((id, c) => {
+          byComponent[id] = tf.reshape(tf.slice(sums, [c, 0], [1, this.numHeads + 1]), [-1]) as tf.Tensor1D;
+        });
+      }
+      const prev = this.pending;
+      if (prev) {
+        for (const [id, t] of Object.entries(prev.byComponent)) {
+          const add = byComponent[Number(id)];
+          byComponent[Number(id)] = add ? (tf.add(t, add) as tf.Tensor1D) : (tf.clone(t) as tf.Tensor1D);
+        }
+      }
+      return { totals: prev ? (tf.add(prev.totals, totals) as tf.Tensor1D) : totals, byComponent };
+    });
+    tf.keep(next.totals);
+    for (const t of Object.values(next.byComponent)) tf.keep(t);
+    this.disposePending();
+    this.pending = next;
+  }
+
+  /** Read the device-side sums back (one read) into the host sums. */
+  private flush(): void {
+    const p = this.pending;
+    if (!p) return;
+    const n = this.numHeads;
+    const totals = p.totals.dataSync();
+    this.rows += Math.round(totals[0]!);
+    this.entropySum += totals[1]!;
+    for (let i = 0; i < n; i++) this.weightSum[i] = (this.weightSum[i] ?? 0) + totals[2 + i]!;
+    for (const [key, t] of Object.entries(p.byComponent)) {
+      const id = Number(key);
+      const v = t.dataSync();
+      let entry = this.byComponent.get(id);
+      if (!entry) {
+        entry = { rows: 0, sum: new Float64Array(n) };
+        this.byComponent.set(id, entry);
+      }
+      entry.rows += Math.round(v[0]!);
+      for (let i = 0; i < n; i++) entry.sum[i] = (entry.sum[i] ?? 0) + v[1 + i]!;
+    }
+    this.disposePending();
+  }
+
+  private disposePending(): void {
+    if (!this.pending) return;
+    this.pending.totals.dispose();
+    for (const t of Object.values(this.pending.byComponent)) t.dispose();
+    this.pending = null;
+  }
+
+  /** The statistics so far (reads the device-side sums back once). */
   snapshot(): RoutingSnapshot {
+    this.flush();
     const usageByComponent: Record<number, number[]> = {};
     for (const [comp, e] of [...this.byComponent.entries()].sort((a, b) => a[0] - b[0])) {
       usageByComponent[comp] = Array.from(e.sum, (s) => s / e.rows);
@@ -67,6 +152,7 @@ export class RoutingTelemetry {
 
   /** Forget everything recorded. */
   reset(): void {
+    this.disposePending();
     this.rows = 0;
     this.entropySum = 0;
     this.weightSum = new Float64Array(this.numHeads);

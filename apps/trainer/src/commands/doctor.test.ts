@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { registerBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { doctorReport, formatDoctorReport } from './doctor.js';
+import { blasLine, doctorReport, formatDoctorReport } from './doctor.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const cli = path.join(repoRoot, 'apps/trainer/dist/cli.js');
@@ -22,6 +22,39 @@ describe('doctor report', () => {
     const text = formatDoctorReport(report);
     expect(text).toMatch(/^backend {5}wasm \(tfjs wasm, tfjs-core \d+\.\d+\.\d+\)/);
     expect(text).toMatch(/\nthreads {5}1\n/);
+  });
+
+  it('reports the BLAS library in use, or once what to install and what it gains', async () => {
+    const report = await doctorReport({ backend: 'wasm' });
+    const text = formatDoctorReport(report);
+    if (report.blas.path) {
+      expect(report.blas).toMatchObject({ active: true, reason: null });
+      expect(report.blas.threads).toBeGreaterThanOrEqual(1);
+      expect(text).toContain(`\nBLAS        ${report.blas.vendor} ${report.blas.path} (`);
+    } else {
+      console.warn(`BLAS half of the doctor test skipped: ${report.blas.reason}`);
+    }
+    const none = {
+      ...report,
+      blas: {
+        active: false,
+        vendor: null,
+        path: null,
+        config: null,
+        threads: null,
+        reason: 'no BLAS library found (tried 11 names)',
+      },
+    };
+    const line = blasLine(none);
+    expect(line).toMatch(
+      /^none \(no BLAS library found \(tried 11 names\)\)\. To train faster on the CPU, .*\(measured [\d.]+–[\d.]+× faster training steps on 2 cores, packages\/models\/bench\/RESULTS\.md\)$/,
+    );
+    expect(formatDoctorReport(none).split('libopenblas0-pthread').length - 1).toBe(
+      process.platform === 'linux' ? 1 : 0,
+    );
+    expect(blasLine({ ...none, blas: { ...none.blas, reason: 'disabled by HYDRALORA_BLAS=off' } })).toBe(
+      'off (disabled by HYDRALORA_BLAS=off)',
+    );
   });
 
   it('rejects an unknown --backend naming the flag and the choices', async () => {
@@ -79,5 +112,17 @@ describe('hydralora doctor --json (built CLI)', () => {
     expect(report.backend).toBe('wasm');
     expect(report.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(report.threads).toBe(1);
+    const blas = report.blas as Record<string, unknown>;
+    expect(Object.keys(blas).sort()).toEqual(['active', 'config', 'path', 'reason', 'threads', 'vendor']);
+    // HYDRALORA_BLAS=off: the pure-wasm path, and the report says so
+    const off = await promisify(execFile)('node', [cli, 'doctor', '--json'], {
+      cwd: repoRoot,
+      env: { ...process.env, HYDRALORA_BACKEND: 'wasm', HYDRALORA_BLAS: 'off' },
+    });
+    expect((JSON.parse(off.stdout) as { blas: unknown }).blas).toMatchObject({
+      active: false,
+      path: null,
+      reason: 'disabled by HYDRALORA_BLAS=off',
+    });
   });
 });

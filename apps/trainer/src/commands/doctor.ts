@@ -42,6 +42,28 @@ export async function doctorReport(options: DoctorOptions = {}): Promise<DoctorR
 
 const MiB = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
 
+/** The training-step speed-up BLAS gave in the committed benchmark (packages/models/bench/RESULTS.md). */
+const BLAS_GAIN = '1.5–3.8×';
+
+/**
+ * The BLAS row: what is in use, or — once, plainly — what to install and what it gains. The gain
+ * is the one measured by `pnpm bench` (packages/models/bench/RESULTS.md).
+ */
+export function blasLine(r: DoctorReport): string {
+  const b = r.blas;
+  if (b.active) {
+    return `${b.vendor} ${b.path} (${b.config ?? 'no version string'}), ${b.threads ?? '?'} thread(s): matrix products run natively`;
+  }
+  if (r.tfjsBackend !== 'wasm')
+    return `not used on ${r.tfjsBackend} (${b.reason ?? 'only the wasm backend uses it'})`;
+  if (b.reason?.startsWith('disabled')) return `off (${b.reason})`;
+  const install =
+    process.platform === 'darwin'
+      ? 'Accelerate ships with macOS; if it is not found, `brew install openblas`'
+      : 'install OpenBLAS: `sudo apt-get install libopenblas0-pthread` (Debian/Ubuntu; `dnf install openblas` on Fedora)';
+  return `none (${b.reason ?? 'not found'}). To train faster on the CPU, ${install}, or set HYDRALORA_BLAS=/path/to/libcblas: matrix products then run on all cores instead of one wasm thread (measured ${BLAS_GAIN} faster training steps on 2 cores, packages/models/bench/RESULTS.md)`;
+}
+
 /** The human-readable form of the report. */
 export function formatDoctorReport(r: DoctorReport): string {
   const rows: [string, string][] = [
@@ -55,6 +77,7 @@ export function formatDoctorReport(r: DoctorReport): string {
         `budget ${MiB(r.memory.budgetBytes)}, process RSS ${MiB(r.memory.rssBytes)}`,
     ],
     ...r.skipped.map((s): [string, string] => ['skipped', `${s.backend}: ${s.reason}`]),
+    ['BLAS', blasLine(r)],
     ['backends', r.registered.map((b) => (b.builtin ? b.name : `${b.name} (plugin)`)).join(' → ')],
     ...r.registered
       .filter((b) => !b.builtin)

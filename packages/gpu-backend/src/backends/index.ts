@@ -1,3 +1,4 @@
+import { blasKernelPack } from '../blas/index.js';
 import { BUILTIN_BACKENDS } from './builtin.js';
 import { type BackendPlugin, BackendRegistry } from './registry.js';
 
@@ -13,12 +14,17 @@ export {
   type BackendPosition,
   BackendRegistry,
   DEFAULT_BACKEND_PRIORITY,
+  type KernelPack,
 } from './registry.js';
 
-/** A registry holding the five built-in backends: tensorflow-gpu, tensorflow, webgpu, wasm, cpu. */
+/**
+ * A registry holding the five built-in backends (tensorflow-gpu, tensorflow, webgpu, wasm, cpu)
+ * and the built-in kernel pack: native BLAS for wasm's matrix products.
+ */
 export function createBackendRegistry(): BackendRegistry {
   const registry = new BackendRegistry();
   for (const plugin of BUILTIN_BACKENDS) registry.register(plugin);
+  registry.registerKernelPack(blasKernelPack);
   return registry;
 }
 

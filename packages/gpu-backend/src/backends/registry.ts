@@ -43,6 +43,26 @@ export interface BackendPlugin {
   readonly description?: string;
 }
 
+/**
+ * A kernel pack: kernels that replace (or add to) a tfjs backend's own, installed by `initBackend`
+ * after that backend activates, in registration order. `install` returns false (and installs
+ * nothing) when what the pack needs is absent, e.g. no BLAS library on the machine.
+ */
+export interface KernelPack {
+  /** Unique name, e.g. 'blas'. */
+  readonly name: string;
+  /** The tfjs backend name whose kernels it registers (e.g. 'wasm'). */
+  readonly backend: string;
+  /** Register the kernels if possible (idempotent); whether they are active now. */
+  install(): boolean;
+  /** Restore the kernels that were there before. */
+  uninstall(): void;
+  /** Whether the pack's kernels are registered right now. */
+  active(): boolean;
+  /** One line for `hydralora doctor`. */
+  readonly description?: string;
+}
+
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
 /** Priority of a plugin registered without a position. */
 export const DEFAULT_BACKEND_PRIORITY = 0;
@@ -55,6 +75,32 @@ interface Entry {
 /** Plugins in auto-resolution order, fed by explicit `register` calls that throw on duplicates. */
 export class BackendRegistry {
   private readonly entries: Entry[] = [];
+  private readonly packs: KernelPack[] = [];
+
+  /** Add a kernel pack; throws on a taken name or an invalid field. */
+  registerKernelPack(pack: KernelPack): void {
+    if (typeof pack.name !== 'string' || !NAME.test(pack.name)) {
+      throw new BackendError(
+        `backend registry: kernel pack field 'name' = ${JSON.stringify(pack.name)} is invalid; expected lower-case letters, digits, '.', '_' or '-'`,
+      );
+    }
+    if (this.packs.some((p) => p.name === pack.name)) {
+      throw new BackendError(`backend registry: a kernel pack named '${pack.name}' is already registered`);
+    }
+    for (const field of ['install', 'uninstall', 'active'] as const) {
+      if (typeof pack[field] !== 'function') {
+        throw new BackendError(
+          `backend registry: kernel pack '${pack.name}': field '${field}' must be a function, got ${typeof pack[field]}`,
+        );
+      }
+    }
+    this.packs.push(pack);
+  }
+
+  /** Registered kernel packs (for the tfjs backend `tfjsName` only, if given), in order. */
+  kernelPacks(tfjsName?: string): KernelPack[] {
+    return this.packs.filter((p) => tfjsName === undefined || p.backend === tfjsName);
+  }
 
   /** Add a plugin at its declared position; throws on a taken name or an invalid field. */
   register(plugin: BackendPlugin): void {

@@ -3,6 +3,7 @@
  * One file per kernel; this file registers them for the backends that need them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmIdentity } from './identity-wasm.js';
 import { registerWasmSlice } from './slice-wasm.js';
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum.js';
 
@@ -15,5 +16,8 @@ export { segmentSumInto } from './unsorted-segment-sum.js';
  */
 export function registerTrainingKernels(name: string = tf.getBackend()): void {
   if (name === 'wasm' || name === 'cpu') registerUnsortedSegmentSum(name);
-  if (name === 'wasm') registerWasmSlice();
+  if (name === 'wasm') {
+    registerWasmSlice();
+    registerWasmIdentity();
+  }
 }

@@ -8,6 +8,7 @@
  * This kernel reads the input through a view on the heap and copies only the slice.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel } from './replace.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -64,11 +65,6 @@ function sliceKernel(args: {
 }
 
 export function registerWasmSlice(): void {
-  const existing = tf.getKernel(tf.Slice, 'wasm');
-  if (existing?.kernelFunc === (sliceKernel as tf.KernelFunc)) return;
-  if (existing) {
-    fallback = existing.kernelFunc;
-    tf.unregisterKernel(tf.Slice, 'wasm');
-  }
-  tf.registerKernel({ kernelName: tf.Slice, backendName: 'wasm', kernelFunc: sliceKernel as tf.KernelFunc });
+  const replaced = replaceKernel(tf.Slice, 'wasm', sliceKernel as tf.KernelFunc);
+  if (replaced) fallback = replaced;
 }

@@ -6,9 +6,11 @@
  * same work as separate 2-D NN products is ≈ 4× faster. On those backends (and the pure-JS cpu
  * backend, whose transposed products are also slower) we therefore materialise transposes (a copy,
  * O(n²), against the product's O(n³)) and split batched products into 2-D ones. Native TensorFlow
- * and WebGPU handle every layout natively, so there we pass the flags through.
+ * and WebGPU handle every layout natively, so there we pass the flags through — and so on wasm
+ * when the native-BLAS kernel pack (blas/) computes its products: BLAS is as fast for every layout.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { blasKernelsActive } from '../blas/index.js';
 
 export type ProductStrategy = 'nn-only' | 'native';
 
@@ -22,7 +24,8 @@ export function setProductStrategy(strategy: ProductStrategy | undefined): void 
 export function productStrategy(): ProductStrategy {
   if (override) return override;
   const name = tf.getBackend();
-  return name === 'wasm' || name === 'cpu' ? 'nn-only' : 'native';
+  if (name === 'wasm') return blasKernelsActive() ? 'native' : 'nn-only';
+  return name === 'cpu' ? 'nn-only' : 'native';
 }
 
 /** Swap the last two axes (a materialised copy). */

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend.js';
 import {
   finiteDifferences,
   randomArray,
@@ -9,7 +8,15 @@ import {
   relativeError,
   rng,
 } from '../testing/reference.js';
-import { kernelNames, readAll, TEST_BACKENDS, tensorOf, tfLoss } from '../testing/tf-helpers.js';
+import {
+  kernelNames,
+  readAll,
+  TEST_PATHS,
+  tensorOf,
+  testPathAvailable,
+  tfLoss,
+  useTestPath,
+} from '../testing/tf-helpers.js';
 import { linear } from './linear.js';
 
 const X_SHAPE = [2, 3, 4];
@@ -24,9 +31,9 @@ function refLinearLoss([x, w, b]: Float64Array[], r: Float64Array): number {
   return refLoss(y, r);
 }
 
-describe.each(TEST_BACKENDS)('linear on %s', (backend) => {
+describe.each(TEST_PATHS.filter(testPathAvailable))('linear on %s', (path) => {
   beforeAll(async () => {
-    await initBackend({ backend });
+    await useTestPath(path);
   });
 
   const random = rng(7);
@@ -73,7 +80,7 @@ describe.each(TEST_BACKENDS)('linear on %s', (backend) => {
     const before = tf.memory().numTensors;
     const xt = tensorOf(x, X_SHAPE);
     const w0 = tensorOf(w, [IN, OUT]);
-    const wv = tf.variable(w0, false, `frozen-${backend}`);
+    const wv = tf.variable(w0, false, `frozen-${path}`);
     w0.dispose();
     const bt = tensorOf(b, [OUT]);
     const rt = tensorOf(r, [2, 3, OUT]);

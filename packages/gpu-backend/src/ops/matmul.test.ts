@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend.js';
 import {
   finiteDifferences,
   randomArray,
@@ -9,7 +8,14 @@ import {
   relativeError,
   rng,
 } from '../testing/reference.js';
-import { readAll, TEST_BACKENDS, tensorOf, tfLoss } from '../testing/tf-helpers.js';
+import {
+  readAll,
+  TEST_PATHS,
+  tensorOf,
+  testPathAvailable,
+  tfLoss,
+  useTestPath,
+} from '../testing/tf-helpers.js';
 import { setProductStrategy } from './layout.js';
 import { bmm, matMul } from './matmul.js';
 
@@ -67,9 +73,9 @@ async function check(
   }
 }
 
-describe.each(TEST_BACKENDS)('products on %s', (backend) => {
+describe.each(TEST_PATHS.filter(testPathAvailable))('products on %s', (path) => {
   beforeAll(async () => {
-    await initBackend({ backend });
+    await useTestPath(path);
   });
   afterEach(() => setProductStrategy(undefined));
 

@@ -48,7 +48,6 @@ export function matMul(
 }
 
 function bmmForward(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (productStrategy() === 'native') return tf.matMul(a, b);
   // Per-batch 2-D NN products (≈ 8× faster than wasm's BatchMatMul at attention shapes). Slices go
   // through the Slice kernel registered in kernels/slice-wasm.ts; tf.unstack would not.
   const [batch, m, k] = a.shape;
@@ -67,7 +66,8 @@ function bmmForward(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 /**
  * Batched product for attention shapes: a [batch, m, k] · b [batch, k, n] → [batch, m, n]
  * (with optional transposes of either operand's last two axes). Leading axes beyond one batch
- * axis are flattened and restored.
+ * axis are flattened and restored. With the 'native' strategy (native TF, WebGPU, wasm with BLAS)
+ * the flags go to the backend as they are and tfjs's own gradient (flagged products) applies.
  */
 export function bmm(
   a: tf.Tensor,
@@ -77,25 +77,30 @@ export function bmm(
   if (a.rank < 3 || a.rank !== b.rank) {
     throw new Error(`bmm expects two tensors of equal rank ≥ 3, got shapes [${a.shape}] and [${b.shape}]`);
   }
+  const { transposeA = false, transposeB = false } = options;
+  const innerA = a.shape[a.rank - (transposeA ? 2 : 1)];
+  const innerB = b.shape[b.rank - (transposeB ? 1 : 2)];
+  if (innerA !== innerB) {
+    throw new Error(
+      `bmm: inner dimensions differ: [${a.shape}] · [${b.shape}] with transposeA=${transposeA}, transposeB=${transposeB}`,
+    );
+  }
+  if (productStrategy() === 'native') return tf.matMul(a, b, transposeA, transposeB);
   const lead = a.shape.slice(0, -2);
   const batch = lead.reduce((p, d) => p * d, 1);
   return tf.tidy(() => {
     let a3 = tf.reshape(a, [batch, a.shape[a.rank - 2]!, a.shape[a.rank - 1]!]) as tf.Tensor3D;
     let b3 = tf.reshape(b, [batch, b.shape[b.rank - 2]!, b.shape[b.rank - 1]!]) as tf.Tensor3D;
-    if (options.transposeA) a3 = transposeLast2(a3) as tf.Tensor3D;
-    if (options.transposeB) b3 = transposeLast2(b3) as tf.Tensor3D;
-    if (a3.shape[2] !== b3.shape[1]) {
-      throw new Error(
-        `bmm: inner dimensions differ: [${a.shape}] · [${b.shape}] with transposeA=${!!options.transposeA}, transposeB=${!!options.transposeB}`,
-      );
-    }
+    if (transposeA) a3 = transposeLast2(a3) as tf.Tensor3D;
+    if (transposeB) b3 = transposeLast2(b3) as tf.Tensor3D;
     const out = bmmNN(a3, b3);
     return tf.reshape(out, [...lead, out.shape[1], out.shape[2]]);
   });
 }
 
-/** a [B, m, k] · b [B, k, n] in NN layout, gradients in NN layout too. */
+/** a [B, m, k] · b [B, k, n] in NN layout, gradients in NN layout too (flagged products under 'native'). */
 export function bmmNN(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (productStrategy() === 'native') return tf.matMul(a, b);
   const f = tf.customGrad(((aIn: tf.Tensor, bIn: tf.Tensor, save: tf.GradSaveFunc) => {
     save([aIn, bIn]);
     return {

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../backend.js';
+import { setBlasThreadBudget } from '../blas/index.js';
 import type { MemoryBudgetOptions } from '../memory.js';
 import { combineGradients } from './combine.js';
 import {
@@ -94,6 +95,7 @@ export class DataParallelPool<Batch = unknown> {
         config: options.config,
         backend: options.backend ?? 'wasm',
         workerIndex: index,
+        workers: options.workers,
         ...(options.memory ? { memory: options.memory } : {}),
       };
       const worker = new Worker(script, { workerData });
@@ -179,5 +181,6 @@ export class DataParallelPool<Batch = unknown> {
     this.closed = true;
     for (const h of this.handles) h.worker.removeAllListeners('exit');
     await Promise.all(this.handles.map((h) => h.worker.terminate()));
+    setBlasThreadBudget(1); // the workers divided the (per-process) BLAS threads; give them back
   }
 }

@@ -57,6 +57,8 @@ export interface WorkerInit {
   backend: BackendName;
   memory?: MemoryBudgetOptions;
   workerIndex: number;
+  /** Number of workers in the pool: each worker's BLAS gets the cores divided by it. */
+  workers: number;
 }
 
 export type ToWorker = { type: 'step'; id: number; params: ParamSet; batch: unknown } | { type: 'close' };

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
+import { setBlasThreadBudget } from '../blas/index.js';
 import { linear } from '../ops/linear.js';
 import { bmm, matMul } from '../ops/matmul.js';
 import {
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   let step: GradientStep<unknown>;
   try {
+    // OpenBLAS's thread count is per process: every worker sets the same share of the cores.
+    setBlasThreadBudget(init.workers);
     await initBackend({ backend: init.backend, ...(init.memory ? { memory: init.memory } : {}) });
     const specifier = init.taskModule.startsWith('file:')
       ? init.taskModule

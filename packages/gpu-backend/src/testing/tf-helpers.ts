@@ -1,8 +1,41 @@
 /** Small tfjs helpers shared by the op tests. */
 import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.js';
+import { blasStatus, installBlasKernels, uninstallBlasKernels } from '../blas/index.js';
 
 /** The backends every op test runs on (both load on any machine with Node). */
 export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
+
+/**
+ * The computation paths every op test runs on: cpu, pure wasm, and wasm with the native-BLAS
+ * kernel pack. The last is skipped (with the reason printed) only where no BLAS library is found.
+ */
+export const TEST_PATHS = ['cpu', 'wasm', 'wasm+blas'] as const;
+export type TestPath = (typeof TEST_PATHS)[number];
+
+/** Why the BLAS path cannot run here (null: it can). */
+export function blasUnavailable(): string | null {
+  const status = blasStatus();
+  return status.path
+    ? null
+    : `BLAS tests skipped: ${status.reason ?? 'no BLAS library found'} — install libopenblas0-pthread (apt) or set HYDRALORA_BLAS=/path/to/libopenblas.so`;
+}
+
+/** Activate a test path: its backend, with the BLAS kernels installed or removed. */
+export async function useTestPath(path: TestPath): Promise<void> {
+  await initBackend({ backend: path === 'cpu' ? 'cpu' : 'wasm' });
+  if (path === 'wasm+blas') {
+    if (!installBlasKernels()) throw new Error(blasUnavailable() ?? 'BLAS kernels did not install');
+  } else uninstallBlasKernels('pure-wasm test path');
+}
+
+/** Whether a test path can run here; prints why not, once, when it cannot. */
+export function testPathAvailable(path: TestPath): boolean {
+  if (path !== 'wasm+blas') return true;
+  const why = blasUnavailable();
+  if (why) console.warn(why);
+  return why === null;
+}
 
 /** A float32 tensor holding float64 reference values. */
 export function tensorOf(values: Float64Array, shape: number[]): tf.Tensor {

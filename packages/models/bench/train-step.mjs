@@ -1,0 +1,356 @@
+/**
+ * `pnpm bench` of @hydralora/models (after `pnpm build`): a whole training step — forward,
+ * backward and an Adam update — of the ~10M-parameter LLaMA config (hidden 256, 8 layers, 8 heads
+ * / 4 KV heads, ffn 688, vocab 8000, sequence 256, batch 4) for LoRA r=8 on q,v, HydraLoRA N=4 on
+ * q,v and full fine-tuning, each
+ *   - on wasm with the native-BLAS kernel pack (what `initBackend` picks when a BLAS is found),
+ *   - on pure wasm (HYDRALORA_BLAS=off),
+ *   - in PyTorch (bench/torch_step.py, /usr/bin/python3; skipped with a note when absent),
+ * one child process per measurement (so each peak RSS is its own), interleaved per method so that
+ * the ratios are measured side by side. Then the LoRA step at batch 8 × 256 (peak RSS), and a
+ * kernel profile of one BLAS LoRA step (where the remaining time goes).
+ *
+ *   node bench/train-step.mjs [--steps N] [--json PATH]
+ *
+ * Child mode (used by the above): node bench/train-step.mjs --child METHOD --batch B --steps N [--profile]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { BENCH_CONFIG } from './config.mjs';
+
+const CONFIG = BENCH_CONFIG;
+const SEQ = 256;
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+};
+
+if (process.argv.includes('--pair')) await pair();
+else if (process.argv.includes('--child')) await child();
+else await orchestrate();
+
+/**
+ * HydraLoRA against LoRA in one process: both adapters on one model (each with its own Adam),
+ * steps alternating LoRA, Hydra, LoRA, … so that both see the same machine load; prints the median
+ * of the per-round step-time ratios (wall and CPU).
+ */
+async function pair() {
+  const rounds = Number(arg('--rounds', '3'));
+  const tf = await import('@tensorflow/tfjs-core');
+  const { initBackend } = await import('@hydralora/gpu-backend');
+  const { AdapterModel } = await import('@hydralora/core-adapters');
+  const { createModel } = await import('../dist/index.js');
+  await initBackend({ backend: 'wasm' });
+  const model = createModel(CONFIG, { seed: 0 });
+  const adapters = AdapterModel.of(model);
+  const common = adapterOptions();
+  adapters.add('lora', { method: 'lora', ...common });
+  adapters.add('hydra', { method: 'hydra', num_heads: 4, ...common });
+  const optimizers = { lora: tf.train.adam(1e-3), hydra: tf.train.adam(1e-3) };
+  const ids = Array.from({ length: 4 }, (_, b) =>
+    Array.from({ length: SEQ }, (_, t) => (b * 977 + t * 131) % CONFIG.vocab_size),
+  );
+  let seed = 0;
+  const step = (name) => {
+    adapters.setActiveAdapter(name);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(ids, ids, { training: true, dropoutSeed: seed++ }),
+      adapters.trainableVariables(),
+    );
+    optimizers[name].applyGradients(grads);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+    const cpu = process.cpuUsage(c0);
+    return { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+  };
+  step('lora');
+  step('hydra');
+  const wall = [];
+  const cpu = [];
+  for (let i = 0; i < rounds; i++) {
+    const l = step('lora');
+    const h = step('hydra');
+    wall.push(h.ms / l.ms);
+    cpu.push(h.cpuMs / l.cpuMs);
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(JSON.stringify({ rounds, wall: median(wall), cpu: median(cpu), wallAll: wall, cpuAll: cpu }));
+}
+
+/** Adapter options from the command line: r=8, α=16, q,v (or every linear layer), dropout. */
+function adapterOptions() {
+  return {
+    r: 8,
+    lora_alpha: 16,
+    lora_dropout: Number(arg('--dropout', '0')),
+    target_modules:
+      arg('--targets', 'qv') === 'all-linear'
+        ? ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']
+        : ['q_proj', 'v_proj'],
+  };
+}
+
+/** One measurement in this process; prints one JSON line. */
+async function child() {
+  const method = arg('--child');
+  const batch = Number(arg('--batch', '4'));
+  const steps = Number(arg('--steps', '3'));
+  const tf = await import('@tensorflow/tfjs-core');
+  const { blasStatus, initBackend } = await import('@hydralora/gpu-backend');
+  const { AdapterModel } = await import('@hydralora/core-adapters');
+  const { createModel } = await import('../dist/index.js');
+  await initBackend({ backend: 'wasm' });
+  const model = createModel(CONFIG, { seed: 0, trainable: method === 'full' });
+  let vars;
+  if (method === 'full') vars = [...model.parameters().values()];
+  else {
+    const adapters = AdapterModel.of(model);
+    adapters.add(method, {
+      method,
+      ...adapterOptions(),
+      ...(method === 'hydra' ? { num_heads: 4 } : {}),
+    });
+    vars = adapters.trainableVariables();
+  }
+  const optimizer = tf.train.adam(1e-3);
+  let s = 12345;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  const ids = Array.from({ length: batch }, () =>
+    Array.from({ length: SEQ }, () => Math.floor(rand() * CONFIG.vocab_size)),
+  );
+  let seed = 0;
+  const step = () => {
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(ids, ids, { training: true, dropoutSeed: seed++ }),
+      vars,
+    );
+    optimizer.applyGradients(grads);
+    const loss = value.dataSync()[0];
+    tf.dispose([value, ...Object.values(grads)]);
+    if (!Number.isFinite(loss)) throw new Error(`${method}: loss is ${loss}`);
+    return loss;
+  };
+  step(); // warm-up: kernel set-up, heap growth, optimizer slots
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let loss = 0;
+  for (let i = 0; i < steps; i++) loss = step();
+  const ms = (performance.now() - t0) / steps;
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
+  const out = {
+    method,
+    batch,
+    blas: blasStatus().active,
+    tokensPerSecond: (batch * SEQ) / (ms / 1000),
+    msPerStep: ms,
+    cpuMsPerStep: cpuMs,
+    tokensPerCpuSecond: (batch * SEQ) / (cpuMs / 1000),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    heapMiB: tf.memory().numBytes / 2 ** 20,
+    trainable: vars.reduce((n, v) => n + v.size, 0),
+    loss,
+  };
+  if (process.argv.includes('--profile')) {
+    const info = await tf.profile(() => step());
+    const byKernel = new Map();
+    let total = 0;
+    for (const k of info.kernels) {
+      const t = await k.kernelTimeMs;
+      const ms = typeof t === 'number' ? t : 0;
+      total += ms;
+      byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms);
+    }
+    out.profile = {
+      kernelMs: total,
+      peakTensorMiB: info.peakBytes / 2 ** 20,
+      top: [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12),
+    };
+  }
+  console.log(JSON.stringify(out));
+}
+
+function run(cmd, args, env) {
+  const r = spawnSync(cmd, args, {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line);
+  } catch {
+    return {
+      error: `${cmd} ${args.join(' ')} failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`,
+    };
+  }
+}
+
+function tfjs(method, blas, batch, steps, extra = []) {
+  return run(
+    process.execPath,
+    [
+      fileURLToPath(import.meta.url),
+      '--child',
+      method,
+      '--batch',
+      String(batch),
+      '--steps',
+      String(steps),
+      ...extra,
+    ],
+    {
+      HYDRALORA_BLAS: blas ? (process.env.HYDRALORA_BLAS ?? '') : 'off',
+    },
+  );
+}
+
+function torch(method, batch, steps) {
+  const python = '/usr/bin/python3';
+  if (!existsSync(python)) return { error: 'PyTorch not available (no /usr/bin/python3)' };
+  const cores = String(os.availableParallelism());
+  return run(
+    python,
+    ['torch_step.py', '--method', method, '--batch', String(batch), '--steps', String(steps)],
+    {
+      LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-pthread',
+      OPENBLAS_NUM_THREADS: cores,
+      OMP_NUM_THREADS: '1',
+    },
+  );
+}
+
+async function orchestrate() {
+  const steps = Number(arg('--steps', '4'));
+  const { blasStatus, initBackend } = await import('@hydralora/gpu-backend');
+  await initBackend({ backend: 'wasm' });
+  const blas = blasStatus();
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ');
+  const uptime = () => {
+    try {
+      return execFileSync('uptime', { encoding: 'utf8' }).trim();
+    } catch {
+      return `load average: ${load()}`;
+    }
+  };
+  const header = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    node: process.version,
+    blas: blas.path
+      ? `${blas.vendor} ${blas.path} (${blas.config}), ${blas.threads} threads`
+      : `none (${blas.reason})`,
+    uptimeBefore: uptime(),
+  };
+  console.log(`# ${header.date} — ${header.machine}, Node ${header.node}`);
+  console.log(`BLAS: ${header.blas}`);
+  console.log(`uptime before: ${header.uptimeBefore}`);
+  console.log(
+    `config: hidden 256, 8 layers, 8 heads / 4 KV, ffn 688, vocab 8000, seq ${SEQ}; step = fwd + bwd + Adam; ${steps} timed steps after 1 warm-up, one process each; BLAS and PyTorch run twice each, alternating, the faster run shown\n`,
+  );
+
+  const rows = [];
+  const fmt = (r) =>
+    r.error
+      ? r.error
+      : `${r.tokensPerSecond.toFixed(0).padStart(5)} tokens/s  ${r.msPerStep.toFixed(0).padStart(5)} ms/step  ${r.tokensPerCpuSecond.toFixed(0).padStart(5)} tokens/CPU-s  peak RSS ${r.peakRssMiB.toFixed(0).padStart(4)} MiB`;
+  for (const method of ['lora', 'hydra', 'full']) {
+    // BLAS and PyTorch twice each, alternating (the faster run of each counts: the machine may be
+    // shared), pure wasm once in between
+    const best = (a, b) => (a.error ? b : b.error || a.tokensPerSecond >= b.tokensPerSecond ? a : b);
+    const noBlas = { error: 'no BLAS library: BLAS path not measured' };
+    const blas1 = blas.path ? tfjs(method, true, 4, steps) : noBlas;
+    const pt1 = torch(method, 4, steps);
+    const pure = tfjs(method, false, 4, Math.max(2, Math.ceil(steps / 2)));
+    const blas2 = blas.path ? tfjs(method, true, 4, steps) : noBlas;
+    const pt2 = pt1.error ? pt1 : torch(method, 4, steps);
+    const withBlas = best(blas1, blas2);
+    const pt = best(pt1, pt2);
+    rows.push({
+      method,
+      blas: withBlas,
+      wasm: pure,
+      torch: pt,
+      runs: { blas: [blas1, blas2], torch: [pt1, pt2] },
+    });
+    console.log(`${method} (batch 4 × ${SEQ})`);
+    console.log(`  tfjs wasm + BLAS  ${fmt(withBlas)}`);
+    console.log(`  tfjs pure wasm    ${fmt(pure)}`);
+    console.log(`  PyTorch ${pt.torch ?? ''}`.padEnd(19) + fmt(pt));
+    // wall-clock ratio, and the ratio of tokens per CPU-second of each process (less sensitive to
+    // other processes on a shared machine)
+    const ratio = (a, b) =>
+      a.error || b.error
+        ? 'n/a'
+        : `${(a.tokensPerSecond / b.tokensPerSecond).toFixed(2)}× (CPU ${(a.tokensPerCpuSecond / b.tokensPerCpuSecond).toFixed(2)}×)`;
+    console.log(
+      `  BLAS / PyTorch ${ratio(withBlas, pt)}   pure wasm / PyTorch ${ratio(pure, pt)}   BLAS / pure wasm ${ratio(withBlas, pure)}`,
+    );
+  }
+  // HydraLoRA / LoRA: both adapters in one process, steps alternating (robust to load drift)
+  const pairRow = (extra) =>
+    run(process.execPath, [fileURLToPath(import.meta.url), '--pair', '--rounds', String(steps), ...extra], {
+      HYDRALORA_BLAS: blas.path ? (process.env.HYDRALORA_BLAS ?? '') : 'off',
+    });
+  const pairs = {
+    qv: pairRow([]),
+    // the trainer's defaults: every linear layer, dropout 0.05 (the fused A|gate product is then off)
+    allLinear: pairRow(['--targets', 'all-linear', '--dropout', '0.05']),
+  };
+  const fmtPair = (p) =>
+    p.error
+      ? p.error
+      : `${p.wall.toFixed(2)} (CPU ${p.cpu.toFixed(2)}; per round ${p.wallAll.map((x) => x.toFixed(2)).join(', ')})`;
+  const torchPair =
+    rows[0].torch.error || rows[1].torch.error
+      ? 'n/a'
+      : (rows[1].torch.msPerStep / rows[0].torch.msPerStep).toFixed(2);
+  console.log(
+    `\nHydraLoRA N=4 / LoRA whole-step time, tfjs ${blas.path ? '+ BLAS' : 'pure wasm'}, alternating steps in one process (median of ${steps} rounds):`,
+  );
+  console.log(`  q,v, r=8:                                ${fmtPair(pairs.qv)}`);
+  console.log(`  all-linear, r=8, dropout 0.05 (trainer): ${fmtPair(pairs.allLinear)}`);
+  console.log(`  PyTorch, q,v (separate processes above): ${torchPair}`);
+
+  console.log(`\nbatch 8 × ${SEQ}, LoRA`);
+  const big = tfjs('lora', Boolean(blas.path), 8, 2);
+  const bigTorch = torch('lora', 8, 2);
+  console.log(`  tfjs ${blas.path ? 'wasm + BLAS' : 'pure wasm  '}  ${fmt(big)}`);
+  console.log(`  PyTorch           ${fmt(bigTorch)}`);
+
+  let profile = null;
+  if (blas.path) {
+    const p = tfjs('lora', true, 4, 1, ['--profile']);
+    profile = p.profile ?? p.error;
+    if (p.profile) {
+      console.log(
+        `\nprofile of one LoRA step, wasm + BLAS (tf.profile; kernel time ${p.profile.kernelMs.toFixed(0)} ms of ${p.msPerStep.toFixed(0)} ms wall; peak tensor memory ${p.profile.peakTensorMiB.toFixed(0)} MiB):`,
+      );
+      for (const [name, ms] of p.profile.top)
+        console.log(`  ${name.padEnd(22)} ${ms.toFixed(1).padStart(7)} ms`);
+    }
+  }
+  const uptimeAfter = uptime();
+  console.log(`\nuptime after: ${uptimeAfter}`);
+
+  const jsonPath = arg('--json');
+  if (jsonPath) {
+    writeFileSync(
+      `${jsonPath}.tmp`,
+      `${JSON.stringify({ ...header, uptimeAfter, steps, rows, pairs, batch8: { tfjs: big, torch: bigTorch }, profile }, null, 2)}\n`,
+    );
+    renameSync(`${jsonPath}.tmp`, jsonPath);
+  }
+}
