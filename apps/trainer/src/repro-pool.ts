@@ -14,6 +14,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { backendRegistry } from '@hydralora/gpu-backend';
 import type { StepLog } from '@hydralora/trainer';
 import type { RunOptions } from './run-embedded.js';
 
@@ -41,14 +42,27 @@ export type FromWorker =
   | { type: 'error'; index: number; message: string; stack?: string };
 
 /**
- * `--jobs auto`: on the single-threaded backends (wasm, cpu) one process per core, as many as
- * the free memory holds at ~1.5 GiB each; on native and GPU backends 1 (they use every core, or
- * one device, already).
+ * `--jobs auto`: on backends that compute on one thread per process (the registry's
+ * `singleThreaded`: wasm, cpu) one process per core, as many as the free memory holds at ~1.5 GiB
+ * each; on native and GPU backends 1 (they use every core, or one device, already).
  */
 export function autoJobs(backend: string | undefined): number {
-  if (backend !== 'wasm' && backend !== 'cpu') return 1;
+  const plugin =
+    backend !== undefined && backendRegistry.has(backend) ? backendRegistry.get(backend) : undefined;
+  if (!plugin?.singleThreaded) return 1;
   const byMemory = Math.floor(os.freemem() / (1.5 * 2 ** 30));
   return Math.max(1, Math.min(os.availableParallelism(), byMemory));
+}
+
+/**
+ * The environment of each of `jobs` worker processes: the BLAS threads (if a BLAS is used) are
+ * divided among them, so that `jobs` processes never run more BLAS threads than there are cores.
+ * A `HYDRALORA_BLAS_THREADS` the user set is kept.
+ */
+export function workerEnv(jobs: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (env.HYDRALORA_BLAS_THREADS) return env;
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, jobs)));
+  return { ...env, HYDRALORA_BLAS_THREADS: String(threads) };
 }
 
 /**
@@ -114,6 +128,7 @@ export function runPool<T>(
     }
     for (let j = 0; j < count; j++) {
       const w = fork(script, [], {
+        env: workerEnv(count),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         serialization: 'advanced',
       });

@@ -27,7 +27,7 @@ export {
 } from './prompt/instruction.js';
 export { hashUnit, stableHash } from './random/hash.js';
 export { mulberry32, mulberry32Step } from './random/mulberry32.js';
-export { createRng, type Rng } from './random/rng.js';
+export { createRng, type Rng, shuffleWith } from './random/rng.js';
 export {
   checkTensor,
   parseSafetensors,

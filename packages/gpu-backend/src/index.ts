@@ -43,6 +43,7 @@ export {
   type ConformanceReport,
   checkBackendConformance,
 } from './conformance.js';
+export type { ForwardContext } from './forward-context.js';
 export { registerTrainingKernels, segmentSumInto } from './kernels/index.js';
 export { installLeanGradients, leanGradientsInstalled } from './lean-gradients.js';
 export {

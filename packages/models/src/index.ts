@@ -48,7 +48,7 @@ export {
   truncateAtStop,
 } from './generation/stopping.js';
 export { KVCache } from './kv-cache.js';
-export { type ForwardContext, Linear, type LinearAdapter } from './linear.js';
+export { type ForwardContext, Linear, type LinearAdapter, type ModelForwardContext } from './linear.js';
 export { MASKED_SCORE } from './masks.js';
 export {
   type BuildOptions,

@@ -6,34 +6,17 @@
  * computed. An adapter package wraps a layer with `setAdapter`: it receives the input, the base
  * output and the per-call context, and returns the layer's output.
  */
+
+import type { ForwardContext } from '@hydralora/gpu-backend';
 import type * as tf from '@tensorflow/tfjs-core';
 import { linearProduct } from './products.js';
 
-/** Per-call information passed to every adapter during one forward pass. */
-export interface ForwardContext {
-  /** Number of sequences in the batch. */
-  batchSize: number;
-  /** Number of tokens per sequence in this call (1 per step when decoding with a KV cache). */
-  seqLength: number;
-  /**
-   * [batch, seqLength] float32, 1 for real tokens and 0 for padding, for the tokens of this call
-   * (e.g. to average x over real tokens for sample-level routing). Owned by the forward pass:
-   * use it, never dispose it.
-   */
-  attentionMask: tf.Tensor2D;
-  /** Optional per-sample component (task/cluster) ids given to `forward`, length `batchSize`. */
-  componentIds?: Int32Array;
-  /** True during a training forward pass (adapters apply dropout only then). */
-  training?: boolean;
-  /** Seed of this pass's dropout masks (adapters derive per-layer seeds from it). */
-  dropoutSeed?: number;
-  /**
-   * Collector of this pass's auxiliary losses (router losses, the split router's cross-entropy),
-   * created by {@link LlamaForCausalLM.forwardWithAux}: adapters append theirs in training, the
-   * model returns their sum. Absent: adapters compute none.
-   */
-  auxLosses?: tf.Scalar[];
-}
+/** The forward pass's context (defined once in @hydralora/gpu-backend), re-exported for adapters. */
+export type { ForwardContext };
+
+/** The context as this model fills it: batch size, sequence length and mask are always set. */
+export type ModelForwardContext = ForwardContext &
+  Required<Pick<ForwardContext, 'batchSize' | 'seqLength' | 'attentionMask'>>;
 
 /** What an adapter implements to wrap a `Linear`. */
 export interface LinearAdapter {
@@ -41,7 +24,7 @@ export interface LinearAdapter {
    * Return the layer's output for input `x` [..., inFeatures], given `base` = x·W (+ b)
    * [..., outFeatures] already computed by the frozen layer. Typically `base + Δ(x)`.
    */
-  forward(x: tf.Tensor, base: tf.Tensor, ctx: ForwardContext): tf.Tensor;
+  forward(x: tf.Tensor, base: tf.Tensor, ctx: ModelForwardContext): tf.Tensor;
 }
 
 /** A linear layer y = x·W + b with W in [in, out] layout and an optional adapter hook. */
@@ -86,7 +69,7 @@ export class Linear {
   }
 
   /** Base product, then the adapter if one is set. */
-  forward(x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+  forward(x: tf.Tensor, ctx: ModelForwardContext): tf.Tensor {
     const base = this.base(x);
     return this.adapterHook ? this.adapterHook.forward(x, base, ctx) : base;
   }

@@ -7,7 +7,7 @@ import { crossEntropy } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LlamaConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
-import { type ForwardContext, Linear } from './linear.js';
+import { Linear, type ModelForwardContext } from './linear.js';
 import { buildMasks } from './masks.js';
 import { batchedProduct as bmm } from './products.js';
 import { applyRotary, inverseFrequencies, rotaryTables } from './rope.js';
@@ -219,7 +219,7 @@ export class LlamaForCausalLM {
 
     const auxLosses: tf.Scalar[] | undefined = collectAux && inputs.training ? [] : undefined;
     const out = tf.tidy((): { logits: tf.Tensor3D; auxLoss?: tf.Scalar } => {
-      const ctx: ForwardContext = {
+      const ctx: ModelForwardContext = {
         ...(auxLosses ? { auxLosses } : {}),
         batchSize: batch,
         seqLength: seq,
@@ -254,7 +254,7 @@ export class LlamaForCausalLM {
     layer: DecoderLayer,
     index: number,
     x: tf.Tensor,
-    ctx: ForwardContext,
+    ctx: ModelForwardContext,
     cos: tf.Tensor,
     sin: tf.Tensor,
     bias: tf.Tensor,

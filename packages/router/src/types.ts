@@ -1,25 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** What a model passes down to every adapted linear layer on one forward pass. */
-export interface ForwardContext {
-  /** One intrinsic-component id per sample (from clustering or given labels). */
-  componentIds?: Int32Array;
-  /** [batch, seq], 1 = real token, 0 = padding. */
-  attentionMask?: tf.Tensor2D;
-  /** Training pass: dropout and auxiliary losses apply only when true. */
-  training?: boolean;
-  /**
-   * Seed of this pass's dropout masks (each layer derives its own from it). With it, a training
-   * step's masks depend only on (seed, step), so a resumed run repeats them exactly.
-   */
-  dropoutSeed?: number;
-  /**
-   * Collector of this pass's auxiliary losses, created by the model's forward pass when it is
-   * asked for them: routers and adapter layers append theirs (training only), and the model
-   * returns their sum on its output (e.g. `{ logits, auxLoss }`). Absent: none are computed.
-   */
-  auxLosses?: tf.Scalar[];
-}
+/** The forward pass's context, defined once in @hydralora/gpu-backend. */
+export type { ForwardContext } from '@hydralora/gpu-backend';
 
 /** What a strategy receives to compute mixing weights for `rows` rows (tokens or samples). */
 export interface RouteArgs {

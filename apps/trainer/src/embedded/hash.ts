@@ -4,7 +4,7 @@
  * every machine and Node version (no `Math.random`, no iteration order of hash maps).
  */
 
-import { mulberry32, stableHash } from '@hydralora/common';
+import { mulberry32, shuffleWith, stableHash } from '@hydralora/common';
 
 export { hashUnit, stableHash } from '@hydralora/common';
 
@@ -32,12 +32,5 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
 
 /** A new array with the elements of `items` in a seeded (Fisher–Yates) order. */
 export function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const tmp = out[i] as T;
-    out[i] = out[j] as T;
-    out[j] = tmp;
-  }
-  return out;
+  return shuffleWith(rng, items.slice());
 }

@@ -26,6 +26,20 @@ export interface Rng {
   state(): number;
 }
 
+/**
+ * Fisher–Yates in place with any uniform source `next` in [0, 1): i from the end, j =
+ * floor(next() · (i + 1)). Returns the same array. `Rng.shuffle` is this with its own `next`.
+ */
+export function shuffleWith<T>(next: () => number, array: T[]): T[] {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    const tmp = array[i] as T;
+    array[i] = array[j] as T;
+    array[j] = tmp;
+  }
+  return array;
+}
+
 /** A seeded random source; the same seed always gives the same draws. */
 export function createRng(seed: number): Rng {
   let state = seed >>> 0;
@@ -56,15 +70,7 @@ export function createRng(seed: number): Rng {
       spare = radius * Math.sin(2 * Math.PI * v);
       return radius * Math.cos(2 * Math.PI * v);
     },
-    shuffle<T>(array: T[]): T[] {
-      for (let i = array.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        const tmp = array[i] as T;
-        array[i] = array[j] as T;
-        array[j] = tmp;
-      }
-      return array;
-    },
+    shuffle: <T>(array: T[]): T[] => shuffleWith(next, array),
     fork: () => createRng(uint32()),
     state: () => state,
   };

@@ -85,6 +85,7 @@ const wasm: BackendPlugin = {
   tfjsName: 'wasm',
   description: 'XNNPACK compiled to WebAssembly (@tensorflow/tfjs-backend-wasm)',
   position: { priority: 200 },
+  singleThreaded: true,
   installHint: 'install @tensorflow/tfjs-backend-wasm@4.22.0',
   async probe() {
     await import('@tensorflow/tfjs-backend-wasm');
@@ -101,6 +102,7 @@ const cpu: BackendPlugin = {
   tfjsName: 'cpu',
   description: 'plain JavaScript (@tensorflow/tfjs-backend-cpu)',
   position: { priority: 100 },
+  singleThreaded: true,
   installHint: 'install @tensorflow/tfjs-backend-cpu@4.22.0',
   async probe() {
     await import('@tensorflow/tfjs-backend-cpu');

@@ -35,6 +35,12 @@ export interface BackendPlugin {
   readonly installHint: string;
   /** Place in the auto-resolution order (default `{ priority: 0 }`, after the built-ins). */
   readonly position?: BackendPosition;
+  /**
+   * True when the backend computes on one thread per process (wasm, cpu): independent jobs (e.g.
+   * `hydralora repro --jobs auto`) then run one process per core. Absent: it uses every core or a
+   * device already, so one process is enough.
+   */
+  readonly singleThreaded?: boolean;
   /** Register the kernels training needs on this backend; called after every activation, so idempotent. */
   kernels?(): void;
   /** Extra checks once tfjs reports the backend active (throw to reject it). */
