@@ -44,7 +44,7 @@ describe('instruction data', () => {
     const dir = tmp();
     const bad = path.join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"instruction":"a","output":"b"}\n{"instruction":"a"}\n');
-    expect(() => readInstructionFile(bad)).toThrow(/bad\.jsonl line 2: field 'output'/);
+    expect(() => readInstructionFile(bad)).toThrow(/bad\.jsonl line 2: field output: /);
     writeFileSync(bad, '{"instruction":"a","output":"b"}\n{oops\n');
     expect(() => readInstructionFile(bad)).toThrow(/bad\.jsonl line 2: invalid JSON/);
     writeFileSync(bad, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));

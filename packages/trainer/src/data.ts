@@ -5,7 +5,7 @@
  * a deterministic, seeded order that a resumed run reproduces exactly.
  */
 import { readFileSync } from 'node:fs';
-import { formatInstructionPrompt, mulberry32 } from '@hydralora/common';
+import { formatInstructionPrompt, formatSchemaError, mulberry32 } from '@hydralora/common';
 import { z } from 'zod';
 
 export interface TextTokenizer {
@@ -126,9 +126,7 @@ function toInstructionRecord(row: unknown, where: string, options: ReadOptions):
   if ('messages' in r) {
     const parsed = chatRow.safeParse(r);
     if (!parsed.success)
-      throw new Error(
-        `${where}: invalid chat record: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`,
-      );
+      throw new Error(formatSchemaError(parsed.error, { what: `${where}: chat record`, input: r }));
     const messages = parsed.data.messages;
     const last = messages[messages.length - 1]!;
     if (last.role !== 'assistant')
@@ -144,10 +142,7 @@ function toInstructionRecord(row: unknown, where: string, options: ReadOptions):
     return { prompt, target: last.content, ...(component !== undefined ? { component } : {}) };
   }
   const parsed = alpacaRow.safeParse(r);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${where}: field '${issue.path.join('.') || '(record)'}': ${issue.message}`);
-  }
+  if (!parsed.success) throw new Error(formatSchemaError(parsed.error, { what: where, input: r }));
   return {
     prompt: formatInstructionPrompt(parsed.data),
     target: parsed.data.output,

@@ -3,8 +3,9 @@
  * person would rather read than a log — the results table, the loss curves, the SSE elbow, router
  * usage per known component, and the t-SNE of the adapter matrices when present.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomicSync } from '@hydralora/common';
 import { escapeXml } from './svg.js';
 
 export interface ReportSection {
@@ -61,8 +62,6 @@ ${body}
 /** Write the report atomically; returns its path. */
 export function writeReport(file: string, html: string): string {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, html);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, html);
   return file;
 }
