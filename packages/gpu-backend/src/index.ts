@@ -44,6 +44,21 @@ export {
   checkBackendConformance,
 } from './conformance.js';
 export type { ForwardContext } from './forward-context.js';
+export {
+  type AdamWStepAttrs,
+  adamwStep,
+  FUSED_KERNELS,
+  fusedSoftmax,
+  hasKernel,
+  type JsKernel,
+  peekFloat32,
+  registerFusedKernels,
+  registerJsKernels,
+  routeMix,
+  runKernel,
+  sumOfSquares,
+  swiglu,
+} from './fused/index.js';
 export { registerTrainingKernels, segmentSumInto } from './kernels/index.js';
 export { installLeanGradients, leanGradientsInstalled } from './lean-gradients.js';
 export {

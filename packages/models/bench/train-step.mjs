@@ -1,6 +1,6 @@
 /**
  * `pnpm bench` of @hydralora/models (after `pnpm build`): a whole training step — forward,
- * backward and an Adam update — of the ~10M-parameter LLaMA config (hidden 256, 8 layers, 8 heads
+ * backward and an Adam update (the trainer's fused AdamW kernel, weight decay 0) — of the ~10M-parameter LLaMA config (hidden 256, 8 layers, 8 heads
  * / 4 KV heads, ffn 688, vocab 8000, sequence 256, batch 4) for LoRA r=8 on q,v, HydraLoRA N=4 on
  * q,v and full fine-tuning, each
  *   - on wasm with the native-BLAS kernel pack (what `initBackend` picks when a BLAS is found),
@@ -48,7 +48,13 @@ async function pair() {
   const common = adapterOptions();
   adapters.add('lora', { method: 'lora', ...common });
   adapters.add('hydra', { method: 'hydra', num_heads: 4, ...common });
-  const optimizers = { lora: tf.train.adam(1e-3), hydra: tf.train.adam(1e-3) };
+  adapters.setActiveAdapter('lora');
+  const loraVars = adapters.trainableVariables();
+  adapters.setActiveAdapter('hydra');
+  const optimizers = {
+    lora: await fusedAdam(loraVars),
+    hydra: await fusedAdam(adapters.trainableVariables()),
+  };
   const ids = Array.from({ length: 4 }, (_, b) =>
     Array.from({ length: SEQ }, (_, t) => (b * 977 + t * 131) % CONFIG.vocab_size),
   );
@@ -79,6 +85,45 @@ async function pair() {
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(JSON.stringify({ rounds, wall: median(wall), cpu: median(cpu), wallAll: wall, cpuAll: cpu }));
+}
+
+/**
+ * Adam (β = 0.9, 0.999, ε = 1e-8, lr 1e-3, as torch.optim.Adam's defaults in torch_step.py) as
+ * @hydralora/trainer's AdamW runs it: one fused `adamwStep` kernel per parameter, weight decay 0.
+ */
+async function fusedAdam(vars, lr = 1e-3) {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { adamwStep } = await import('@hydralora/gpu-backend');
+  const slots = vars.map((p) => ({
+    p,
+    m: tf.variable(tf.zerosLike(p), false),
+    v: tf.variable(tf.zerosLike(p), false),
+  }));
+  let t = 0;
+  return {
+    applyGradients(grads) {
+      t += 1;
+      const attrs = {
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        lr,
+        weightDecay: 0,
+        gradScale: 1,
+        c1: 1 - 0.9 ** t,
+        c2: 1 - 0.999 ** t,
+      };
+      for (const { p, m, v } of slots) {
+        const g = grads[p.name];
+        if (!g) continue;
+        const [p1, m1, v1] = adamwStep(p, m, v, g, attrs);
+        p.assign(p1);
+        m.assign(m1);
+        v.assign(v1);
+        tf.dispose([p1, m1, v1]);
+      }
+    },
+  };
 }
 
 /** Adapter options from the command line: r=8, α=16, q,v (or every linear layer), dropout. */
@@ -116,7 +161,7 @@ async function child() {
     });
     vars = adapters.trainableVariables();
   }
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = await fusedAdam(vars);
   let s = 12345;
   const rand = () => {
     s = (s * 1103515245 + 12345) % 2 ** 31;

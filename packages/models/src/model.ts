@@ -3,7 +3,7 @@
  * token embedding, N × [RMSNorm → grouped-query attention with rotary positions → residual,
  * RMSNorm → SwiGLU MLP → residual], final RMSNorm, `lm_head`. Module names are Hugging Face's.
  */
-import { crossEntropy } from '@hydralora/gpu-backend';
+import { crossEntropy, fusedSoftmax, swiglu } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LlamaConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
@@ -296,7 +296,8 @@ export class LlamaForCausalLM {
         },
       ),
     );
-    const probs = tf.tidy(() => tf.softmax(tf.add(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias)));
+    // softmax(scores + mask) with a one-pass backward (gpu-backend's fusedSoftmax)
+    const probs = tf.tidy(() => fusedSoftmax(tf.reshape(scores, [b, kvHeads, groups, t, s]), bias));
     scores.dispose();
     const merged = tf.tidy(() => {
       const attn = bmm(tf.reshape(probs, [b * kvHeads, groups * t, s]), tf.reshape(v, [b * kvHeads, s, d]));
@@ -310,7 +311,7 @@ export class LlamaForCausalLM {
     const r2 = rmsNorm(h, layer.postAttentionLayernorm, eps);
     const gate = layer.gateProj.forward(r2, ctx);
     const up = layer.upProj.forward(r2, ctx);
-    const act = tf.tidy(() => tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
+    const act = swiglu(gate, up); // silu(gate)·up, one fused pass backward
     tf.dispose([r2, gate, up]);
     const down = layer.downProj.forward(act, ctx);
     const out = tf.add(h, down);

@@ -92,7 +92,7 @@ export class Router {
    * `ctx.auxLosses` (the pass's collector).
    */
   route(features: tf.Tensor2D, layout: RouteLayout, ctx: ForwardContext = {}): tf.Tensor2D {
-    const mask = this.flatMask(layout, ctx);
+    this.flatMask(layout, ctx); // checks the mask's shape (builds nothing)
     if (this.strategy.granularity === 'sample') {
       const perSample = this.sampleWeights(features, layout, ctx);
       const n = this.numHeads;
@@ -101,7 +101,7 @@ export class Router {
       return tf.reshape(spread, [layout.batch * layout.seq, n]) as tf.Tensor2D;
     }
     const logits = this.gate ? (linear(features, this.gate) as tf.Tensor2D) : null;
-    return this.routeLogits(logits, features.shape[0], layout, ctx, mask);
+    return this.routeLogits(logits, features.shape[0], layout, ctx);
   }
 
   /**
@@ -113,13 +113,12 @@ export class Router {
     rows: number,
     layout: RouteLayout,
     ctx: ForwardContext = {},
-    mask = this.flatMask(layout, ctx),
   ): tf.Tensor2D {
     if (this.strategy.granularity !== 'token') {
       throw new Error(`router '${this.strategy.name}': routeLogits needs a token-level strategy`);
     }
     const weights = this.strategy.weights({ logits, numHeads: this.numHeads, rows, topK: this.topK });
-    this.afterRoute(logits, weights, mask, ctx, layout, false);
+    this.afterRoute(logits, weights, this.flatMask(layout, ctx), ctx, layout, false);
     return weights;
   }
 
@@ -161,7 +160,11 @@ export class Router {
     this.gate?.dispose();
   }
 
-  private flatMask(layout: RouteLayout, ctx: ForwardContext): tf.Tensor1D | undefined {
+  /**
+   * The attention mask as a float [T] vector, built only when an aux loss or telemetry reads it
+   * (its shape is checked at once): two kernels per routed linear saved on every other forward.
+   */
+  private flatMask(layout: RouteLayout, ctx: ForwardContext): (() => tf.Tensor1D) | undefined {
     const mask = ctx.attentionMask;
     if (!mask) return undefined;
     if (mask.size !== layout.batch * layout.seq) {
@@ -169,20 +172,22 @@ export class Router {
         `router: attentionMask has shape [${mask.shape}] but the input holds ${layout.batch}×${layout.seq} tokens`,
       );
     }
-    return tf.reshape(tf.cast(mask, 'float32'), [mask.size]) as tf.Tensor1D;
+    return () => tf.reshape(tf.cast(mask, 'float32'), [mask.size]) as tf.Tensor1D;
   }
 
   private afterRoute(
     logits: tf.Tensor2D | null,
     weights: tf.Tensor2D,
-    mask: tf.Tensor1D | undefined,
+    maskOf: (() => tf.Tensor1D) | undefined,
     ctx: ForwardContext,
     layout: RouteLayout,
     perSample: boolean,
   ): void {
+    let mask: tf.Tensor1D | undefined;
+    const flat = () => (mask ??= maskOf?.());
     if (ctx.training && ctx.auxLosses && auxLossesEnabled(this.aux)) {
       const topK = this.strategy.selectsTopK ? this.topK : 1;
-      ctx.auxLosses.push(auxLossTotal(this.aux, { logits, weights, topK, mask }));
+      ctx.auxLosses.push(auxLossTotal(this.aux, { logits, weights, topK, mask: flat() }));
     }
     if (this.telemetryEnabled) {
       // accumulated on the backend: no host read in the forward pass (read back at snapshot())
@@ -194,7 +199,7 @@ export class Router {
           for (let b = 0; b < layout.batch; b++)
             rowComponent.fill(ids[b] ?? 0, b * layout.seq, (b + 1) * layout.seq);
       }
-      this.telemetry.recordTensors(weights, mask, rowComponent);
+      this.telemetry.recordTensors(weights, flat(), rowComponent);
     }
   }
 }

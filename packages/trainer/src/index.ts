@@ -72,6 +72,7 @@ export {
   constantWithWarmup,
   cosineWithWarmup,
   getSchedule,
+  gradientClipScale,
   linearWithWarmup,
   registerSchedule,
   type Schedule,

@@ -5,12 +5,13 @@
  * adapters on a frozen model) is the caller's: it passes the trainable variables and a loss
  * function.
  */
+import { sumOfSquares } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalLog, StepLog, TrainerCallback, TrainerControl } from './callbacks.js';
 import { loadCheckpoint, newRunId, prepareRunDir, type RunDirOptions, saveCheckpoint } from './checkpoint.js';
 import type { Batch, BatchStream } from './data.js';
 import { MetricsLog } from './metrics.js';
-import { AdamW, clipByGlobalNorm, getSchedule } from './optim.js';
+import { AdamW, getSchedule, gradientClipScale } from './optim.js';
 
 export type { EvalLog, StepLog } from './callbacks.js';
 
@@ -77,9 +78,7 @@ export class DivergenceError extends Error {
 }
 
 function globalNorm(tensors: Iterable<tf.Tensor>): number {
-  const list = [...tensors];
-  if (list.length === 0) return 0;
-  return Math.sqrt(tf.tidy(() => tf.addN(list.map((t) => tf.sum(tf.square(t)))).dataSync()[0]!));
+  return Math.sqrt(sumOfSquares(tensors));
 }
 
 export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
@@ -212,7 +211,8 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
         `training diverged at step ${step + 1}: loss is ${lossSum} (lower the learning rate, lr = ${config.lr})`,
       );
     }
-    const { norm, grads } = clipByGlobalNorm(summed!, config.clipNorm);
+    const grads = summed!;
+    const { norm, scale: clipScale } = gradientClipScale(grads.values(), config.clipNorm);
     if (
       !Number.isFinite(norm) ||
       (options.uniformLoss !== undefined &&
@@ -227,7 +227,7 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
       );
     }
     const lr = schedule(step, { lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps });
-    optimizer.apply(grads, lr);
+    optimizer.apply(grads, lr, clipScale);
     for (const g of grads.values()) g.dispose();
     const paramNorm = globalNorm(varList);
     if (!(paramNorm <= maxParamNorm))

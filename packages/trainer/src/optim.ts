@@ -4,6 +4,7 @@
  * warmup, and clipping by global norm. tfjs's own Adam has no decoupled weight decay and no
  * serialisable state, hence this small implementation.
  */
+import { adamwStep, sumOfSquares } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface AdamWOptions {
@@ -50,28 +51,36 @@ export class AdamW {
     }
   }
 
-  /** One update with learning rate `lr`; `grads` maps parameter names to gradients. */
-  apply(grads: Map<string, tf.Tensor> | Record<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update with learning rate `lr`; `grads` maps parameter names to gradients, each multiplied
+   * by `gradScale` first (a clipping factor: see {@link gradientClipScale}). One fused kernel per
+   * parameter on wasm and cpu (`adamwStep`).
+   */
+  apply(grads: Map<string, tf.Tensor> | Record<string, tf.Tensor>, lr: number, gradScale = 1): void {
     const g = grads instanceof Map ? grads : new Map(Object.entries(grads));
     this.step += 1;
-    const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this;
-    const c1 = 1 - b1 ** this.step;
-    const c2 = 1 - b2 ** this.step;
-    tf.tidy(() => {
-      for (const [name, p] of this.params) {
-        const grad = g.get(name);
-        if (!grad) continue;
-        const m = this.m.get(name)!;
-        const v = this.v.get(name)!;
-        const m1 = tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1));
-        const v1 = tf.add(tf.mul(v, b2), tf.mul(tf.square(grad), 1 - b2));
-        m.assign(m1);
-        v.assign(v1);
-        const update = tf.div(tf.div(m1, c1), tf.add(tf.sqrt(tf.div(v1, c2)), eps));
-        const decayed = wd > 0 ? tf.mul(p, 1 - lr * wd) : p;
-        p.assign(tf.sub(decayed, tf.mul(update, lr)));
-      }
-    });
+    const { beta1, beta2, eps, weightDecay } = this;
+    const attrs = {
+      beta1,
+      beta2,
+      eps,
+      lr,
+      weightDecay,
+      gradScale,
+      c1: 1 - beta1 ** this.step,
+      c2: 1 - beta2 ** this.step,
+    };
+    for (const [name, p] of this.params) {
+      const grad = g.get(name);
+      if (!grad) continue;
+      const m = this.m.get(name)!;
+      const v = this.v.get(name)!;
+      const [p1, m1, v1] = adamwStep(p, m, v, grad, attrs);
+      m.assign(m1);
+      v.assign(v1);
+      p.assign(p1);
+      tf.dispose([p1, m1, v1]);
+    }
   }
 
   state(): AdamWState {
@@ -169,15 +178,26 @@ export function clipByGlobalNorm(
   grads: Map<string, tf.Tensor>,
   maxNorm: number,
 ): { norm: number; grads: Map<string, tf.Tensor> } {
-  const norm = Math.sqrt(
-    tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0]!),
-  );
-  if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { norm, grads };
-  const scale = maxNorm / (norm + 1e-6);
+  const { norm, scale } = gradientClipScale(grads.values(), maxNorm);
+  if (scale === 1) return { norm, grads };
   const out = new Map<string, tf.Tensor>();
   for (const [k, g] of grads) {
     out.set(k, tf.mul(g, scale));
     g.dispose();
   }
   return { norm, grads: out };
+}
+
+/**
+ * The global norm of `grads` and the factor that clips it to `maxNorm` (1 when it is within, when
+ * `maxNorm` ≤ 0, or when the norm is not finite), for {@link AdamW.apply}'s `gradScale`: clipping
+ * without a scaled copy of every gradient.
+ */
+export function gradientClipScale(
+  grads: Iterable<tf.Tensor>,
+  maxNorm: number,
+): { norm: number; scale: number } {
+  const norm = Math.sqrt(sumOfSquares(grads));
+  if (!(maxNorm > 0) || norm <= maxNorm || !Number.isFinite(norm)) return { norm, scale: 1 };
+  return { norm, scale: maxNorm / (norm + 1e-6) };
 }

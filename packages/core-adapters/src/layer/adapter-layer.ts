@@ -4,7 +4,7 @@
  * A product [T, r], one element-wise weighting, one N·r-wide product — all through gpu-backend's
  * `linear`, whose gradients are NN-layout products.
  */
-import { linear } from '@hydralora/gpu-backend';
+import { linear, routeMix } from '@hydralora/gpu-backend';
 import { Router, routeLayout } from '@hydralora/router';
 import * as tf from '@tensorflow/tfjs-core';
 import { type AdapterConfig, loraScaling } from '../config.js';
@@ -157,6 +157,10 @@ export class AdapterLayer implements LinearAdapter {
       const omega = logits
         ? this.router.routeLogits(logits, rows, routeLayout(x.shape, ctx), ctx)
         : this.mixingWeights(x2, h, x.shape, ctx);
+      if (numA === 1 && numB === numHeads) {
+        // HydraLoRA: [ω₁·h | … | ω_N·h]·s in one fused pass (forward and backward)
+        return tf.add(base, tf.reshape(linear(routeMix(h, omega, this.scaling), this.bCat), base.shape));
+      }
       const w3 = tf.reshape(omega, [rows, numHeads, 1]);
       const h3 = tf.reshape(h, [rows, numA, r]);
       z = (

@@ -3,6 +3,8 @@
  * One file per kernel; this file registers them for the backends that need them.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerFusedKernels } from '../fused/index.js';
+import { registerWasmCast } from './cast-wasm.js';
 import { registerWasmIdentity } from './identity-wasm.js';
 import { registerWasmSlice } from './slice-wasm.js';
 import { registerUnsortedSegmentSum } from './unsorted-segment-sum.js';
@@ -15,9 +17,13 @@ export { segmentSumInto } from './unsorted-segment-sum.js';
  * wasm instances can call it for that base before copying the base's kernels.
  */
 export function registerTrainingKernels(name: string = tf.getBackend()): void {
-  if (name === 'wasm' || name === 'cpu') registerUnsortedSegmentSum(name);
+  if (name === 'wasm' || name === 'cpu') {
+    registerUnsortedSegmentSum(name);
+    registerFusedKernels(name);
+  }
   if (name === 'wasm') {
     registerWasmSlice();
     registerWasmIdentity();
+    registerWasmCast();
   }
 }

@@ -1,16 +1,19 @@
 /**
  * Mean softmax cross-entropy of integer labels, with a custom gradient that holds as little as
- * possible: the forward pass keeps nothing but its input (the logits, held by the caller anyway),
- * and the backward pass builds the one vocab-sized buffer it returns, softmax(logits) −
+ * possible: the forward pass keeps one vocab-sized buffer, softmax(logits) (the logits themselves
+ * can then be freed), and the backward pass builds the one buffer it returns, softmax(logits) −
  * onehot(label), scaled — the one-hot part subtracted in place on the wasm and cpu backends
- * (elsewhere with a scatter). Both passes use the Softmax kernel, not Exp: on wasm, XNNPACK's
- * softmax is vectorised and its Exp is not.
+ * (elsewhere with a scatter). The forward pass uses the Softmax kernel, not Exp (on wasm, XNNPACK's
+ * softmax is vectorised and its Exp is not), and reads each row's log-sum-exp off it in one JS pass
+ * on wasm and cpu (the Max kernel it replaces took 16 ms per [1024, 8000] call on wasm).
  *
  * tfjs's own path (logSoftmax → gather → mean) saves the whole log-softmax for its gradient and
  * makes about a dozen vocab-sized passes and temporaries per step (Exp twice, a zero-filled
  * scatter for the gather's gradient, casts); this makes about six, with at most two temporaries alive.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { hasKernel, runKernel } from '../fused/js-kernel.js';
+import { SOFTMAX_LSE } from '../fused/kernels.js';
 import type { CustomGradFunc } from './layout.js';
 
 /** A label that is not counted (Hugging Face's convention); any negative label is ignored too. */
@@ -68,9 +71,15 @@ export function crossEntropy(
   const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     // log-sum-exp per row from the Softmax kernel (vectorised in XNNPACK on wasm, ~7× faster than
     // its Exp kernel): softmax at the row maximum is exp(max − lse) ≥ 1/classes, so
-    // lse = max − log(max softmax) never meets an underflow.
-    const lse = tf.tidy(() => tf.sub(tf.max(x, 1), tf.log(tf.max(tf.softmax(x), 1)))) as tf.Tensor1D;
-    save([x]);
+    // lse = max − log(max softmax) never meets an underflow. The softmax is what the backward
+    // pass needs: it is saved instead of the logits (the same one vocab-sized buffer).
+    const p = tf.softmax(x);
+    const lse = (
+      hasKernel(SOFTMAX_LSE)
+        ? runKernel(SOFTMAX_LSE, { x, p })
+        : tf.tidy(() => tf.sub(tf.max(x, 1), tf.log(tf.max(p, 1))))
+    ) as tf.Tensor1D;
+    save([p]);
     const value = tf.tidy(() => {
       const picked = tf.gather(tf.reshape(x, [-1]), tf.tensor1d(flatIndex, 'int32'));
       const lseCounted = tf.gather(lse, tf.tensor1d(Int32Array.from(counted), 'int32'));
@@ -80,11 +89,11 @@ export function crossEntropy(
     return {
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx] = saved as [tf.Tensor2D];
+        const [sp] = saved as [tf.Tensor2D];
         const scale = tf.tidy(() =>
           tf.reshape(tf.mul(tf.tensor1d(rowWeight), tf.div(dy as tf.Tensor, count)), [rows, 1]),
         );
-        const g = tf.tidy(() => tf.mul(tf.softmax(sx), scale));
+        const g = tf.mul(sp, scale);
         const values = options.inPlace === false ? null : writableValues(g);
         if (values) {
           const s = (dy as tf.Tensor).dataSync()[0]! / count;

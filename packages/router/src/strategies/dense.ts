@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import { fusedSoftmax } from '@hydralora/gpu-backend';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { RouteArgs, RouterStrategy } from '../types.js';
 
 export function requireLogits(args: RouteArgs, strategy: string): tf.Tensor2D {
@@ -12,5 +13,6 @@ export const denseRouter: RouterStrategy = {
   description: 'softmax over all heads per token (official HydraLoRA)',
   usesGate: true,
   granularity: 'token',
-  weights: (args) => tf.softmax(requireLogits(args, 'dense')) as tf.Tensor2D,
+  // fusedSoftmax: tfjs's Softmax with a one-kernel backward on wasm and cpu
+  weights: (args) => fusedSoftmax(requireLogits(args, 'dense')) as tf.Tensor2D,
 };

@@ -1,0 +1,27 @@
+/** Fused ops (one-pass JS backward kernels on wasm and cpu, composite tfjs ops elsewhere). */
+import { registerJsKernels } from './js-kernel.js';
+import { FUSED_KERNELS } from './kernels.js';
+
+export {
+  hasKernel,
+  type JsKernel,
+  peekFloat32,
+  registerJsKernels,
+  runKernel,
+  sumOfSquares,
+} from './js-kernel.js';
+export {
+  ADAMW,
+  FUSED_KERNELS,
+  ROUTE_MIX,
+  ROUTE_MIX_GRAD,
+  SOFTMAX_GRAD,
+  SOFTMAX_LSE,
+  SWIGLU_GRAD,
+} from './kernels.js';
+export { type AdamWStepAttrs, adamwStep, fusedSoftmax, routeMix, swiglu } from './ops.js';
+
+/** Register the fused kernels for backend `name` (wasm or cpu; others: nothing, idempotent). */
+export function registerFusedKernels(name: string): void {
+  registerJsKernels(name, FUSED_KERNELS);
+}

@@ -1,0 +1,164 @@
+/**
+ * Ops whose backward passes are fused into one JS kernel on wasm and cpu (see js-kernel.ts), with
+ * the same composite tfjs formula everywhere else. Forward passes keep tfjs's kernels (XNNPACK's
+ * vectorised Softmax and Sigmoid on wasm); what the tape saves is the minimum the fused backward
+ * reads.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { CustomGradFunc } from '../ops/layout.js';
+import { hasKernel, runKernel } from './js-kernel.js';
+import { ADAMW, ROUTE_MIX, ROUTE_MIX_GRAD, SMALL_SOFTMAX, SOFTMAX_GRAD, SWIGLU_GRAD } from './kernels.js';
+
+/** Rows up to this length run the JS softmax forward on wasm and cpu (see smallSoftmaxKernel). */
+export const SMALL_SOFTMAX_MAX = 32;
+
+/**
+ * softmax over the last axis of `x`; with `bias`, softmax(x + bias) (bias broadcast to x, no
+ * gradient: e.g. an attention mask). Backward: dx = y ⊙ (dy − Σ dy·y), one pass per row.
+ */
+export function fusedSoftmax(x: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const n = xIn.shape[xIn.rank - 1] ?? 1;
+    const y = bias
+      ? tf.tidy(() => tf.softmax(tf.add(xIn, bias)))
+      : n <= SMALL_SOFTMAX_MAX && xIn.dtype === 'float32' && hasKernel(SMALL_SOFTMAX)
+        ? (runKernel(SMALL_SOFTMAX, { x: xIn }) as tf.Tensor)
+        : tf.softmax(xIn);
+    save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [ys] = saved as [tf.Tensor];
+        const d = dy as tf.Tensor;
+        if (hasKernel(SOFTMAX_GRAD)) return [runKernel(SOFTMAX_GRAD, { dy: d, y: ys }) as tf.Tensor];
+        return [
+          tf.tidy(() => {
+            const dyTimesY = tf.mul(d, ys);
+            return tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, -1, true), ys));
+          }),
+        ];
+      },
+    };
+  }) as unknown as CustomGradFunc);
+  return f(x) as tf.Tensor;
+}
+
+/**
+ * SwiGLU, silu(gate) ⊙ up = gate·σ(gate)·up (LLaMA's MLP activation). Saves gate and up only;
+ * the backward recomputes σ(gate) and runs one fused pass for both gradients.
+ */
+export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  if (!tf.util.arraysEqual(gate.shape, up.shape)) {
+    throw new Error(`swiglu: gate [${gate.shape}] and up [${up.shape}] must have the same shape`);
+  }
+  const f = tf.customGrad(((g: tf.Tensor, u: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([g, u]);
+    return {
+      value: tf.tidy(() => tf.mul(tf.mul(g, tf.sigmoid(g)), u)),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [gs, us] = saved as [tf.Tensor, tf.Tensor];
+        const d = dy as tf.Tensor;
+        const s = tf.sigmoid(gs);
+        if (hasKernel(SWIGLU_GRAD)) {
+          const out = runKernel(SWIGLU_GRAD, { dy: d, gate: gs, up: us, s }) as tf.Tensor[];
+          s.dispose();
+          return out;
+        }
+        return tf.tidy(() => {
+          const gsig = tf.mul(gs, s);
+          const du = tf.mul(d, gsig);
+          const dg = tf.mul(tf.mul(d, us), tf.add(s, tf.mul(gsig, tf.sub(1, s))));
+          return [dg, du];
+        });
+      },
+    };
+  }) as unknown as CustomGradFunc);
+  return f(gate, up) as tf.Tensor;
+}
+
+/**
+ * HydraLoRA's head mixing, z = scale·(ω ⊗ h) flattened to [T, N·r]: row t holds
+ * scale·ω[t, i]·h[t, :] for each head i, the input of the concatenated B [N·r, out]
+ * (Σᵢ ωᵢ·Bᵢ·h = [ω₁h | … | ω_Nh]·B). Differentiable in both h [T, r] and ω [T, N].
+ */
+export function routeMix(h: tf.Tensor2D, w: tf.Tensor2D, scale = 1): tf.Tensor2D {
+  const [rows, r] = h.shape;
+  const heads = w.shape[1];
+  if (w.shape[0] !== rows) {
+    throw new Error(`routeMix: h [${h.shape}] and the weights [${w.shape}] must have the same rows`);
+  }
+  const f = tf.customGrad(((hIn: tf.Tensor2D, wIn: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([hIn, wIn]);
+    const value = hasKernel(ROUTE_MIX)
+      ? (runKernel(ROUTE_MIX, { h: hIn, w: wIn }, { scale }) as tf.Tensor2D)
+      : tf.tidy(() =>
+          tf.reshape(
+            tf.mul(tf.mul(tf.reshape(wIn, [rows, heads, 1]), tf.reshape(hIn, [rows, 1, r])), scale),
+            [rows, heads * r],
+          ),
+        );
+    return {
+      value,
+      gradFunc: (dz: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const d = dz as tf.Tensor2D;
+        if (hasKernel(ROUTE_MIX_GRAD))
+          return runKernel(ROUTE_MIX_GRAD, { dz: d, h: hs, w: ws }, { scale }) as tf.Tensor[];
+        return tf.tidy(() => {
+          const d3 = tf.reshape(d, [rows, heads, r]);
+          const dh = tf.mul(tf.sum(tf.mul(d3, tf.reshape(ws, [rows, heads, 1])), 1), scale);
+          const dw = tf.mul(tf.sum(tf.mul(d3, tf.reshape(hs, [rows, 1, r])), 2), scale);
+          return [dh, dw];
+        });
+      },
+    };
+  }) as unknown as CustomGradFunc);
+  return f(h, w) as tf.Tensor2D;
+}
+
+/** Hyper-parameters of one {@link adamwStep}: c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ are the bias corrections. */
+export interface AdamWStepAttrs {
+  beta1: number;
+  beta2: number;
+  c1: number;
+  c2: number;
+  eps: number;
+  lr: number;
+  weightDecay: number;
+  /** Multiplies the gradient first (a clipping factor); 1 for none. */
+  gradScale: number;
+}
+
+/**
+ * One AdamW update of parameter p with moments m, v and gradient g: returns [p', m', v'] (new
+ * tensors; the caller assigns them). One fused kernel on wasm and cpu, tfjs ops elsewhere.
+ */
+export function adamwStep(
+  p: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  attrs: AdamWStepAttrs,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  if (hasKernel(ADAMW) && [p, m, v, g].every((t) => t.dtype === 'float32')) {
+    for (const [name, t] of [
+      ['m', m],
+      ['v', v],
+      ['g', g],
+    ] as const) {
+      if (!tf.util.arraysEqual(t.shape, p.shape)) {
+        throw new Error(`adamwStep: ${name} [${t.shape}] must have the parameter's shape [${p.shape}]`);
+      }
+    }
+    return runKernel(ADAMW, { p, m, v, g }, { ...attrs }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+  }
+  const { beta1, beta2, c1, c2, eps, lr, weightDecay, gradScale } = attrs;
+  return tf.tidy(() => {
+    const grad = gradScale === 1 ? g : tf.mul(g, gradScale);
+    const m1 = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
+    const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+    const update = tf.div(tf.div(m1, c1), tf.add(tf.sqrt(tf.div(v1, c2)), eps));
+    const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+    return [tf.sub(decayed, tf.mul(update, lr)), m1, v1] as [tf.Tensor, tf.Tensor, tf.Tensor];
+  });
+}
