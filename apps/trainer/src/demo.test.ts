@@ -4,7 +4,7 @@ import path from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
-import { runDemo } from './demo.js';
+import { pairedHydraVsLora, runDemo } from './demo.js';
 
 let modelDir: string;
 
@@ -43,5 +43,32 @@ describe('demo', () => {
     expect(existsSync(path.join(out, 'hydra', 'adapter', 'adapter_model.safetensors'))).toBe(true);
     const results = JSON.parse(readFileSync(r.resultsFile, 'utf8'));
     expect(results.predictions.hydra).toHaveLength(50);
+    // the paired comparison counts the same examples as the table's accuracies
+    expect(r.paired.overall.n).toBe(50);
+    expect(r.paired.overall.difference).toBeCloseTo(hydra!.overall - lora!.overall, 12);
+    for (const c of r.components)
+      expect(r.paired.perComponent[c]!.difference).toBeCloseTo(
+        hydra!.perComponent[c]! - lora!.perComponent[c]!,
+        12,
+      );
+    expect(r.paired.summary).toMatch(/^HydraLoRA − LoRA overall: /);
+    expect(html).toContain('paired on the same examples');
+  });
+
+  it('pairedHydraVsLora: per component and overall, and a sentence naming the real differences', () => {
+    const comps = ['a', 'b'];
+    // a: HydraLoRA right on all 40, LoRA on none (real); b: identical (not real)
+    const exampleComponents = [...Array(40).fill('a'), ...Array(40).fill('b')];
+    const hydraHits = [...Array(40).fill(true), ...Array.from({ length: 40 }, (_, i) => i % 2 === 0)];
+    const loraHits = [...Array(40).fill(false), ...Array.from({ length: 40 }, (_, i) => i % 2 === 0)];
+    const p = pairedHydraVsLora(hydraHits, loraHits, exampleComponents, comps, 0);
+    expect(p.perComponent.a!.difference).toBe(1);
+    expect(p.perComponent.a!.real).toBe(true);
+    expect(p.perComponent.b!.difference).toBe(0);
+    expect(p.perComponent.b!.real).toBe(false);
+    expect(p.overall.difference).toBe(0.5);
+    expect(p.summary).toContain('a real difference');
+    expect(p.summary).toContain('Real per-component differences: a +100.0');
+    expect(p.summary).not.toMatch(/; b /);
   });
 });

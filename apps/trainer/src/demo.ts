@@ -26,6 +26,7 @@ import { buildInstructionCorpus, writeCorpus } from './embedded/index.js';
 import { evaluateExamples, routerUsage } from './evaluate.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, heatmap, lineChart } from './report/svg.js';
+import { formatPaired, type PairedComparison, pairedComparison } from './stats.js';
 
 export interface DemoOptions {
   out: string;
@@ -54,8 +55,17 @@ export interface MethodRow {
   energy?: FinetuneResult['energy'];
 }
 
+/** HydraLoRA against the equal-size LoRA on the same held-out examples. */
+export interface DemoPaired {
+  overall: PairedComparison;
+  perComponent: Record<string, PairedComparison>;
+  /** One sentence per comparison that says whether the difference is real. */
+  summary: string;
+}
+
 export interface DemoResult {
   components: string[];
+  paired: DemoPaired;
   clustering: { k: number; sse: number[]; sizes: number[]; topTerms: string[][]; nmi: number; ari: number };
   rows: MethodRow[];
   table: string;
@@ -177,12 +187,36 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     r.trainSeconds.toFixed(0),
   ]);
   const table = markdownTable(headers, body);
+  const paired = pairedHydraVsLora(
+    hydraEval.report.hits,
+    loraEval.report.hits,
+    corpus.test.map((e) => e.component),
+    components,
+    o.seed,
+  );
 
   // 5. The report.
   const seconds = (performance.now() - t0) / 1000;
   const curve = (h: StepLog[]) => h.map((s) => [s.step, s.loss] as [number, number]);
   const sections = [
     { title: 'Held-out exact match per component (%)', html: markdownTableToHtml(headers, body) },
+    {
+      title: 'HydraLoRA − LoRA, paired on the same examples',
+      note: paired.summary,
+      html: markdownTableToHtml(
+        [
+          'component',
+          'examples',
+          'difference (points) [95% paired bootstrap], McNemar p',
+          'only HydraLoRA right',
+          'only LoRA right',
+        ],
+        [...components, 'overall'].map((c) => {
+          const p = c === 'overall' ? paired.overall : paired.perComponent[c]!;
+          return [c, p.n, formatPaired(p), p.onlyA, p.onlyB];
+        }),
+      ),
+    },
     {
       title: 'Accuracy by component',
       html: barChart(
@@ -271,13 +305,56 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       ari,
     },
     rows,
+    paired,
     predictions: { base: baseEval.predictions, lora: loraEval.predictions, hydra: hydraEval.predictions },
     seconds,
   };
   const resultsFile = path.join(o.out, 'results.json');
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(path.join(o.out, 'results.md'), `${table}\n`);
+  writeFileSync(path.join(o.out, 'results.md'), `${table}\n\n${paired.summary}\n`);
   lora.pretrained.model.dispose();
   hydra.pretrained.model.dispose();
-  return { components, clustering: results.clustering, rows, table, reportFile, resultsFile, seconds };
+  return {
+    components,
+    paired,
+    clustering: results.clustering,
+    rows,
+    table,
+    reportFile,
+    resultsFile,
+    seconds,
+  };
+}
+
+/**
+ * HydraLoRA against LoRA per component and overall, paired by example, with a sentence saying
+ * which differences the data can see (interval excludes 0 and McNemar p < 0.05).
+ */
+export function pairedHydraVsLora(
+  hydra: readonly boolean[],
+  lora: readonly boolean[],
+  exampleComponents: readonly string[],
+  components: readonly string[],
+  seed: number,
+): DemoPaired {
+  const overall = pairedComparison(hydra, lora, { seed });
+  const perComponent: Record<string, PairedComparison> = {};
+  for (const c of components) {
+    const idx = exampleComponents.flatMap((e, i) => (e === c ? [i] : []));
+    if (idx.length > 0)
+      perComponent[c] = pairedComparison(
+        idx.map((i) => hydra[i]!),
+        idx.map((i) => lora[i]!),
+        { seed },
+      );
+  }
+  const real = Object.entries(perComponent).filter(([, p]) => p.real);
+  const summary =
+    `HydraLoRA − LoRA overall: ${formatPaired(overall)} (${overall.n} paired examples; ${overall.onlyA} only HydraLoRA got right, ${overall.onlyB} only LoRA) — ` +
+    (overall.real ? 'a real difference' : 'not distinguishable from no difference') +
+    '. ' +
+    (real.length === 0
+      ? 'No per-component difference is real (every 95% interval contains 0 or McNemar p ≥ 0.05).'
+      : `Real per-component differences: ${real.map(([c, p]) => `${c} ${formatPaired(p)}`).join('; ')}.`);
+  return { overall, perComponent, summary };
 }

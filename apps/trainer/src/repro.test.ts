@@ -5,7 +5,8 @@ import { initBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
-import { REPRO_METHODS, runRepro, selectMethods } from './repro.js';
+import { pairedSection, REPRO_METHODS, type ReproRow, runRepro, selectMethods } from './repro.js';
+import { pairedComparison } from './stats.js';
 
 let modelDir: string;
 beforeAll(async () => {
@@ -61,9 +62,50 @@ describe('repro', () => {
     expect(readFileSync(docs, 'utf8')).toBe(md);
     const html = readFileSync(r.files.report, 'utf8');
     expect(html).toContain('Training loss (first seed)');
+    // paired differences: every trained method but the reference itself, on the same examples
+    const lora = byId.get('lora-r8')!;
+    const hydra = byId.get('hydra')!;
+    expect(lora.vsLora).toBeUndefined();
+    expect(hydra.vsHydra).toBeUndefined();
+    expect(byId.get('base')!.vsLora).toBeUndefined();
+    for (const row of r.rows.filter((x) => x.id !== 'base' && x.id !== 'lora-r8')) {
+      expect(row.vsLora!.difference).toBeCloseTo(row.overall.mean - lora.overall.mean, 12);
+      expect(row.vsLora!.n).toBe(r.components.length * 3);
+    }
+    expect(lora.vsHydra!.difference).toBeCloseTo(lora.overall.mean - hydra.overall.mean, 12);
+    expect(r.pairedTable.split('\n')).toHaveLength(2 + REPRO_METHODS.length - 1);
+    expect(md).toContain('Paired differences in held-out exact match');
+    expect(md).toContain(r.pairedSummary);
+    expect(r.pairedSummary).toMatch(/^(No difference is real|Real differences)/);
     expect(existsSync(path.join(out, 'runs', 'hydra-seed0', 'adapter', 'adapter_model.safetensors'))).toBe(
       true,
     );
+  });
+
+  it('pairedSection names exactly the real differences', () => {
+    const cmp = (a: boolean[], b: boolean[]) => pairedComparison(a, b, { seed: 0 });
+    const right = Array(60).fill(true);
+    const wrong = Array(60).fill(false);
+    const half = Array.from({ length: 60 }, (_, i) => i % 2 === 0);
+    const row = (id: string, label: string, extra: Partial<ReproRow>) =>
+      ({ id, label, ...extra }) as ReproRow;
+    const s = pairedSection(
+      [
+        row('base', 'Base model', {}),
+        row('lora-r8', 'LoRA r=8', { vsHydra: cmp(half, half) }),
+        row('hydra', 'HydraLoRA r=8', { vsLora: cmp(half, half) }),
+        row('lora-r32', 'LoRA r=32', { vsLora: cmp(right, wrong), vsHydra: cmp(right, half) }),
+      ],
+      2,
+    );
+    expect(s.body.map((r) => r[0])).toEqual(['LoRA r=8', 'HydraLoRA r=8', 'LoRA r=32']);
+    expect(s.summary).toContain('LoRA r=32 vs LoRA r=8 (+100.0');
+    expect(s.summary).toContain('LoRA r=32 vs HydraLoRA (+50.0');
+    expect(s.summary).not.toContain('HydraLoRA r=8 vs');
+    expect(s.summary).toContain('60 pairs = 2 seeds');
+    const none = pairedSection([row('hydra', 'HydraLoRA r=8', { vsLora: cmp(half, half) })], 1);
+    expect(none.summary).toMatch(/^No difference is real/);
+    expect(pairedSection([row('base', 'Base model', {})], 1).table).toBe('');
   });
 
   it('computes intervals over seeds', async () => {

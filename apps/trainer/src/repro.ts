@@ -24,7 +24,14 @@ import {
   type RunOptions,
   trainAndEvaluate,
 } from './run-embedded.js';
-import { formatPercentInterval, type MeanInterval, meanInterval } from './stats.js';
+import {
+  formatPaired,
+  formatPercentInterval,
+  type MeanInterval,
+  meanInterval,
+  type PairedComparison,
+  pairedComparison,
+} from './stats.js';
 
 /** One method of the comparison. `heads`: a number, or 'elbow' for the clustering's N. */
 export interface ReproMethod {
@@ -108,6 +115,13 @@ export interface ReproRow {
   energyEstimated: boolean;
   /** Loss curve of the first seed. */
   history: StepLog[];
+  /**
+   * Paired comparisons on the same held-out examples and seeds (pairs: seed × example), against
+   * LoRA r=8 (LoRA's budget) and against HydraLoRA; absent for the base model, for the reference
+   * itself, or when the reference was not run.
+   */
+  vsLora?: PairedComparison;
+  vsHydra?: PairedComparison;
 }
 
 export interface ReproResult {
@@ -116,6 +130,10 @@ export interface ReproResult {
   elbowK: number;
   rows: ReproRow[];
   table: string;
+  /** Markdown table of the paired differences ('' when neither LoRA r=8 nor HydraLoRA ran). */
+  pairedTable: string;
+  /** A sentence on which paired differences are real. */
+  pairedSummary: string;
   markdown: string;
   files: { results: string; markdown: string; report: string; docs?: string };
   seconds: number;
@@ -217,8 +235,16 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     runs = await runPool<ReproRun>(tasks, jobs, activeBackend()?.name ?? 'auto', o);
   }
 
+  const runsOf = (id: string) => runs.filter((_, i) => tasks[i]!.methodId === id);
+  const hitsOf = (id: string) => runsOf(id).flatMap((x) => x.hits);
+  const paired = (id: string, ref: string): PairedComparison | undefined =>
+    id === ref || id === 'base' || !methods.some((m) => m.id === ref)
+      ? undefined
+      : pairedComparison(hitsOf(id), hitsOf(ref), { seed: 0 });
   const rows: ReproRow[] = methods.map((m) => {
-    const mine = runs.filter((_, i) => tasks[i]!.methodId === m.id);
+    const mine = runsOf(m.id);
+    const vsLora = paired(m.id, 'lora-r8');
+    const vsHydra = paired(m.id, 'hydra');
     const heads = headsOf(m, elbowK);
     const first = mine[0]!;
     return {
@@ -239,6 +265,8 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       energyKWh: mine.reduce((s, x) => s + x.energyKWh, 0),
       energyEstimated: mine.some((x) => x.energyEstimated),
       history: first.history,
+      ...(vsLora ? { vsLora } : {}),
+      ...(vsHydra ? { vsHydra } : {}),
     };
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -263,6 +291,12 @@ function writeReproOutputs(
     r.method === 'base' ? '' : `${r.energyKWh.toExponential(2)}${r.energyEstimated ? ' (est.)' : ''}`,
   ]);
   const table = markdownTable(headers, body);
+  const {
+    table: pairedTable,
+    headers: pairedHeaders,
+    body: pairedBody,
+    summary,
+  } = pairedSection(rows, o.seeds.length);
   const date = new Date().toISOString();
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}.`);
   const markdown = [
@@ -278,6 +312,16 @@ function writeReproOutputs(
     '',
     table,
     '',
+    ...(pairedTable
+      ? [
+          'Paired differences in held-out exact match (percentage points) on the same examples and seeds: [95% paired-bootstrap interval], McNemar exact p.',
+          '',
+          pairedTable,
+          '',
+          summary,
+          '',
+        ]
+      : []),
     ...notes,
     '',
   ].join('\n');
@@ -313,6 +357,15 @@ function writeReproOutputs(
   }
   const sections = [
     { title: 'Held-out exact match per component (%)', html: markdownTableToHtml(headers, body) },
+    ...(pairedTable
+      ? [
+          {
+            title: 'Paired differences (points)',
+            note: summary,
+            html: markdownTableToHtml(pairedHeaders, pairedBody),
+          },
+        ]
+      : []),
     {
       title: 'Accuracy by component, mean ± 95% CI',
       html: barChart(
@@ -354,8 +407,40 @@ function writeReproOutputs(
     elbowK,
     rows,
     table,
+    pairedTable,
+    pairedSummary: summary,
     markdown,
     files: { results: resultsFile, markdown: mdFile, report, ...(docs ? { docs } : {}) },
     seconds,
   };
+}
+
+/**
+ * The paired-differences table (each method against LoRA r=8 and against HydraLoRA) and a
+ * sentence naming the differences the data can see: the 95% interval excludes 0 and McNemar's
+ * p < 0.05.
+ */
+export function pairedSection(
+  rows: readonly ReproRow[],
+  seeds: number,
+): { table: string; headers: string[]; body: (string | number)[][]; summary: string } {
+  const withPairs = rows.filter((r) => r.vsLora || r.vsHydra);
+  if (withPairs.length === 0) return { table: '', headers: [], body: [], summary: '' };
+  const cell = (p: PairedComparison | undefined) => (p ? formatPaired(p) : '—');
+  const headers = ['method', 'pairs', 'vs LoRA r=8', 'vs HydraLoRA'];
+  const body = withPairs.map((r) => [r.label, (r.vsLora ?? r.vsHydra)!.n, cell(r.vsLora), cell(r.vsHydra)]);
+  const real = withPairs.flatMap((r) =>
+    (
+      [
+        ['LoRA r=8', r.vsLora],
+        ['HydraLoRA', r.vsHydra],
+      ] as const
+    ).flatMap(([ref, p]) => (p?.real ? [`${r.label} vs ${ref} (${formatPaired(p)})`] : [])),
+  );
+  const pairs = (withPairs[0]!.vsLora ?? withPairs[0]!.vsHydra)!.n;
+  const summary =
+    real.length === 0
+      ? `No difference is real at this budget: every 95% paired interval contains 0 or McNemar's p ≥ 0.05 (${pairs} pairs = ${seeds} seed${seeds === 1 ? '' : 's'} × the held-out examples).`
+      : `Real differences (95% paired interval excludes 0 and McNemar's p < 0.05; ${pairs} pairs = ${seeds} seed${seeds === 1 ? '' : 's'} × the held-out examples): ${real.join('; ')}. Every other difference is within noise.`;
+  return { table: markdownTable(headers, body), headers, body, summary };
 }

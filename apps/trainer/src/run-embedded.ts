@@ -45,6 +45,8 @@ export interface EmbeddedSetup {
 export interface EvalScores {
   perComponent: Record<string, number>;
   overall: number;
+  /** Right or wrong per held-out example, in the test split's order (paired comparisons). */
+  hits: boolean[];
   trainable: number;
   percent: number;
   trainSeconds: number;
@@ -79,6 +81,7 @@ function scores(setup: EmbeddedSetup, report: Awaited<ReturnType<typeof evaluate
   return {
     perComponent: Object.fromEntries(setup.components.map((c) => [c, report.perComponent[c]?.accuracy ?? 0])),
     overall: report.overall.accuracy,
+    hits: report.hits,
   };
 }
 

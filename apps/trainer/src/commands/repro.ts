@@ -67,6 +67,7 @@ export function register(program: Command): void {
     if (o.json) console.log(JSON.stringify(result, (k, v) => (k === 'history' ? undefined : v), 2));
     else {
       console.log(`\n${result.table}\n`);
+      if (result.pairedTable) console.log(`${result.pairedTable}\n\n${result.pairedSummary}\n`);
       console.log(
         `results: ${result.files.results}\ntable: ${result.files.markdown}\nreport: ${result.files.report}${result.files.docs ? `\ndocs: ${result.files.docs}` : ''}\n(${(result.seconds / 60).toFixed(1)} min)`,
       );

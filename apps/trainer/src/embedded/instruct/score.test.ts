@@ -23,6 +23,7 @@ describe('scoreExactMatch', () => {
     expect(report.perComponent.a).toEqual({ correct: 1, total: 2, accuracy: 0.5 });
     expect(report.perComponent.b).toEqual({ correct: 2, total: 3, accuracy: 2 / 3 });
     expect(report.overall).toEqual({ correct: 3, total: 5, accuracy: 0.6 });
+    expect(report.hits).toEqual([true, false, true, false, true]);
     expect(scoreExactMatch(predictions, examples, { caseSensitive: ['b'] }).perComponent.b!.correct).toBe(1);
   });
 

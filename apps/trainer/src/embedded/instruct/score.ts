@@ -12,6 +12,8 @@ export interface Accuracy {
 export interface ExactMatchReport {
   overall: Accuracy;
   perComponent: Record<string, Accuracy>;
+  /** Right or wrong per example, in the examples' order (for paired comparisons). */
+  hits: boolean[];
 }
 
 /**
@@ -43,9 +45,11 @@ export function scoreExactMatch(
   const sensitive = new Set(options.caseSensitive ?? []);
   const perComponent: Record<string, Accuracy> = {};
   const overall: Accuracy = { correct: 0, total: 0, accuracy: 0 };
+  const hits: boolean[] = [];
   examples.forEach((example, i) => {
     const cs = sensitive.has(example.component);
     const hit = normalizeAnswer(predictions[i]!, cs) === normalizeAnswer(example.output, cs) ? 1 : 0;
+    hits.push(hit === 1);
     const acc = perComponent[example.component] ?? { correct: 0, total: 0, accuracy: 0 };
     perComponent[example.component] = acc;
     acc.correct += hit;
@@ -56,5 +60,5 @@ export function scoreExactMatch(
   for (const acc of [overall, ...Object.values(perComponent)]) {
     acc.accuracy = acc.total === 0 ? 0 : acc.correct / acc.total;
   }
-  return { overall, perComponent };
+  return { overall, perComponent, hits };
 }
