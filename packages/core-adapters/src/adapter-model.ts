@@ -3,10 +3,11 @@
  * count. One AdapterModel exists per model (several named adapters live on it).
  */
 import type { Router, RoutingSnapshot } from '@hydralora/router';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { type ParameterReport, sizeWarnings } from './accounting.js';
 import { type AdapterConfig, type AdapterConfigInput, parseAdapterConfig } from './config.js';
 import { AdapterLayer, type ComponentInferrer } from './layer/adapter-layer.js';
+import type { ModuleLayer, WholeModelModule } from './layer/module-layer.js';
 import { type MethodRegistry, methodRegistry } from './methods/registry.js';
 import type { AdaptableModel } from './model-types.js';
 import { AdapterSlot } from './slot.js';
@@ -34,6 +35,8 @@ const handles = new WeakMap<AdaptableModel, AdapterModel>();
 export class AdapterModel {
   readonly slots = new Map<string, AdapterSlot>();
   private readonly configs = new Map<string, AdapterConfig>();
+  /** Whole-model adapters (full fine-tuning): at most one, and then the only adapter. */
+  private readonly whole = new Map<string, WholeModelModule>();
   private activeName: string | null = null;
 
   private constructor(readonly model: AdaptableModel) {}
@@ -74,6 +77,23 @@ export class AdapterModel {
       throw new Error(`${source}: an adapter named '${name}' already exists on this model`);
     const config = parseAdapterConfig(input, source);
     const method = (options.registry ?? methodRegistry).get(config.method, source);
+    const existing = [...this.whole.keys()][0];
+    if (existing !== undefined) {
+      throw new Error(
+        `${source}: adapter '${existing}' fine-tunes the whole model; it cannot share the model with adapter '${name}'`,
+      );
+    }
+    if (method.wholeModel) {
+      if (this.configs.size > 0) {
+        throw new Error(
+          `${source}: method '${method.name}' trains the model's own weights; remove the adapters on it first (${this.adapterNames.join(', ')})`,
+        );
+      }
+      this.whole.set(name, method.wholeModel.create(this.model, config, source));
+      this.configs.set(name, config);
+      this.activeName = name;
+      return this;
+    }
     const shape = method.shape(config);
     const linears = this.model.namedLinears();
     const targets = resolveTargets([...linears.keys()], config, {
@@ -91,7 +111,9 @@ export class AdapterModel {
       if (slot.merged) throw new Error(`${target.name}: unmerge before adding adapter '${name}'`);
       slot.layers.set(
         name,
-        new AdapterLayer({ linear, adapterName: name, config, shape, r: target.r, alpha: target.alpha }),
+        method.createLayer
+          ? method.createLayer({ linear, adapterName: name, config, target, source })
+          : new AdapterLayer({ linear, adapterName: name, config, shape, r: target.r, alpha: target.alpha }),
       );
     }
     this.configs.set(name, config);
@@ -113,10 +135,29 @@ export class AdapterModel {
     this.activeName = name;
   }
 
-  /** The active adapter's layers by module name (or another adapter's). */
+  /**
+   * The active adapter's B·A layers by module name (or another adapter's): the LoRA family's
+   * {@link AdapterLayer}s. Throws for methods of another kind ((IA)³, full): see {@link moduleLayers}.
+   */
   layers(name = this.requireActive()): Map<string, AdapterLayer> {
-    this.config(name);
     const out = new Map<string, AdapterLayer>();
+    for (const [module, layer] of this.moduleLayers(name)) {
+      if (!(layer instanceof AdapterLayer)) {
+        throw new Error(
+          `adapter '${name}' (method '${this.config(name).method}') has no B·A layers; use moduleLayers()`,
+        );
+      }
+      out.set(module, layer);
+    }
+    if (this.whole.has(name))
+      throw new Error(`adapter '${name}' (method '${this.config(name).method}') adapts no linear layer`);
+    return out;
+  }
+
+  /** The layers of an adapter by module name, whatever its method (none for whole-model methods). */
+  moduleLayers(name = this.requireActive()): Map<string, ModuleLayer> {
+    this.config(name);
+    const out = new Map<string, ModuleLayer>();
     for (const [module, slot] of this.slots) {
       const layer = slot.layers.get(name);
       if (layer) out.set(module, layer);
@@ -124,8 +165,20 @@ export class AdapterModel {
     return out;
   }
 
+  /** The module of a whole-model adapter (full fine-tuning); undefined for per-linear methods. */
+  wholeModel(name = this.requireActive()): WholeModelModule | undefined {
+    this.config(name);
+    return this.whole.get(name);
+  }
+
   /** Run the base model only (PEFT's disable_adapter). */
   disable(): void {
+    const whole = [...this.whole.keys()][0];
+    if (whole !== undefined) {
+      throw new Error(
+        `adapter '${whole}' (full fine-tuning) trains the base weights in place: there is no base model to fall back to (load it again)`,
+      );
+    }
     for (const slot of this.slots.values()) {
       if (slot.merged) throw new Error(`${slot.linear.name}: unmerge before disabling adapters`);
       slot.enabled = false;
@@ -152,42 +205,65 @@ export class AdapterModel {
    */
   merge(options: MergeOptions = {}): void {
     const name = this.requireActive();
+    if (this.whole.has(name)) {
+      throw new Error(
+        `merge: adapter '${name}' (full fine-tuning) trains the base weights in place: there is nothing to merge`,
+      );
+    }
     if (this.merged) throw new Error(`adapter '${name}' is already merged`);
-    for (const [module, layer] of this.layers(name)) {
-      const weights = this.mergeWeights(layer, options, module);
-      const slot = this.slots.get(module)!;
-      const w = slot.linear.weight;
-      tf.tidy(() => {
-        const delta = layer.deltaWeight(weights);
-        w.assign(tf.add(w, delta));
-      });
-      slot.merged = { adapter: name, weights };
+    const plan = [...this.moduleLayers(name)].map(([module, layer]) => ({
+      module,
+      layer,
+      weights: this.mergeWeights(layer, options, module),
+    }));
+    try {
+      for (const step of plan) {
+        const slot = this.slots.get(step.module)!;
+        step.layer.merge(slot.linear, step.weights);
+        slot.merged = { adapter: name, weights: step.weights };
+      }
+    } catch (error) {
+      this.unmerge(); // a layer refused (e.g. an (IA)³ scale of 0): leave no module merged
+      throw error;
     }
   }
 
-  /** Subtract what `merge` added. */
+  /** Undo what `merge` did. */
   unmerge(): void {
     for (const slot of this.slots.values()) {
       if (!slot.merged) continue;
-      const layer = slot.layers.get(slot.merged.adapter)!;
-      const w = slot.linear.weight;
-      const weights = slot.merged.weights;
-      tf.tidy(() => w.assign(tf.sub(w, layer.deltaWeight(weights))));
+      slot.layers.get(slot.merged.adapter)!.unmerge(slot.linear, slot.merged.weights);
       slot.merged = null;
     }
   }
 
-  /** Trainable variables of an adapter (default: the active one): A's, B's and gates. */
+  /** Trainable variables of an adapter (default: the active one): A's, B's and gates; l's; or every weight (full). */
   trainableVariables(name = this.requireActive()): tf.Variable[] {
-    return [...this.layers(name).values()].flatMap((l) => l.variables());
+    return [...this.namedVariables(name).values()];
+  }
+
+  /**
+   * The trainable variables by stable name: `<module>#<i>` for each adapted linear, the model's
+   * parameter names for a whole-model method (full fine-tuning).
+   */
+  namedVariables(name = this.requireActive()): Map<string, tf.Variable> {
+    const whole = this.wholeModel(name);
+    if (whole) return whole.namedVariables();
+    const out = new Map<string, tf.Variable>();
+    for (const [module, layer] of this.moduleLayers(name))
+      layer.variables().forEach((v, i) => out.set(`${module}#${i}`, v));
+    return out;
   }
 
   /** Trainable parameters per module and as % of the base model. */
   parameterCount(name = this.requireActive()): ParameterReport {
-    const perModule = [...this.layers(name)].map(([module, layer]) => ({
-      module,
-      parameters: layer.parameterCount(),
-    }));
+    const whole = this.wholeModel(name);
+    const perModule = whole
+      ? [...whole.namedVariables()].map(([module, v]) => ({ module, parameters: v.size }))
+      : [...this.moduleLayers(name)].map(([module, layer]) => ({
+          module,
+          parameters: layer.parameterCount(),
+        }));
     const trainable = perModule.reduce((n, m) => n + m.parameters, 0);
     const base =
       this.model.numParameters?.() ??
@@ -207,20 +283,23 @@ export class AdapterModel {
   /** Per-layer routing statistics since telemetry was turned on. */
   telemetry(name = this.requireActive()): Record<string, RoutingSnapshot> {
     const out: Record<string, RoutingSnapshot> = {};
-    for (const [module, layer] of this.layers(name)) {
-      if (layer.router) out[module] = layer.router.telemetry.snapshot();
+    for (const [module, layer] of this.moduleLayers(name)) {
+      if (layer instanceof AdapterLayer && layer.router) out[module] = layer.router.telemetry.snapshot();
     }
     return out;
   }
 
   /** LoRA-Split inference: infer components when ForwardContext.componentIds is absent. */
   setComponentInferrer(inferrer: ComponentInferrer | null, name = this.requireActive()): void {
-    for (const layer of this.layers(name).values()) layer.componentInferrer = inferrer;
+    for (const layer of this.moduleLayers(name).values())
+      if (layer instanceof AdapterLayer) layer.componentInferrer = inferrer;
   }
 
   /** Remove an adapter and free its variables; the linears lose their slot when none is left. */
   deleteAdapter(name: string): void {
     this.config(name);
+    this.whole.get(name)?.dispose();
+    this.whole.delete(name);
     for (const [module, slot] of this.slots) {
       if (slot.merged?.adapter === name)
         throw new Error(`${module}: unmerge adapter '${name}' before deleting it`);
@@ -247,8 +326,8 @@ export class AdapterModel {
   }
 
   private routers(name: string): Router[] {
-    return [...this.layers(name).values()].flatMap((l) =>
-      [l.router, l.componentGate].filter((r) => r !== null),
+    return [...this.moduleLayers(name).values()].flatMap((l) =>
+      l instanceof AdapterLayer ? [l.router, l.componentGate].filter((r) => r !== null) : [],
     );
   }
 
@@ -257,7 +336,8 @@ export class AdapterModel {
     return this.activeName;
   }
 
-  private mergeWeights(layer: AdapterLayer, options: MergeOptions, module: string): number[] {
+  private mergeWeights(layer: ModuleLayer, options: MergeOptions, module: string): number[] {
+    if (!(layer instanceof AdapterLayer)) return [1];
     const n = layer.shape.numHeads;
     if (options.component !== undefined) {
       if (!Number.isInteger(options.component) || options.component < 0 || options.component >= n) {

@@ -21,7 +21,7 @@ export const adapterConfigSchema = z
     method: z
       .string()
       .default('lora')
-      .describe('adapter method: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra'),
+      .describe('adapter method: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full'),
     r: z.number().int().positive().default(8).describe('rank r of every A/B pair'),
     lora_alpha: z.number().positive().default(16).describe('α: the update is scaled by α/r'),
     lora_dropout: z
@@ -73,6 +73,16 @@ export const adapterConfigSchema = z
           'that picks the component at inference when none is given',
       ),
     router_aux: routerAuxSchema.default({ load_balance: 0, importance: 0, z_loss: 0 }),
+    feedforward_modules: patternSchema
+      .nullable()
+      .default(null)
+      .describe(
+        '(IA)³: the targeted modules whose INPUT is scaled (the rest scale their output); same semantics as target_modules',
+      ),
+    init_ia3_weights: z
+      .boolean()
+      .default(true)
+      .describe('(IA)³: start every scaling vector at ones (the base model); false: standard normal'),
     head_init_scale: z
       .number()
       .positive()

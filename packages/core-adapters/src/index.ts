@@ -1,6 +1,6 @@
 /**
  * @hydralora/core-adapters — LoRA, LoRA-Split, HydraLoRA (and LoRA-MoE, head-diversity init, the
- * inverted asymmetry) for any model that lists its named linear layers: injection by PEFT-style
+ * inverted asymmetry), (IA)³ and full fine-tuning for any model that lists its named linear layers: injection by PEFT-style
  * target modules, several named adapters per model, merge/unmerge, parameter accounting, and
  * save/load in PEFT's file layout.
  *
@@ -47,6 +47,7 @@ export {
   tensorsToOfficial,
 } from './io/hydralora-official.js';
 export {
+  adapterFiles,
   adapterTensors,
   CONFIG_FILE,
   type LoadOptions,
@@ -68,15 +69,26 @@ export {
   nearestCentroidInferrer,
 } from './layer/adapter-layer.js';
 export { diverseHeads, kaimingUniform } from './layer/init.js';
+export type { ModuleLayer, WholeModelModule } from './layer/module-layer.js';
 export type { LayerShape } from './layer/shape.js';
+export { fullMethod } from './methods/full/index.js';
+export { FullFineTuning } from './methods/full/module.js';
 export { hydraMethod } from './methods/hydra/index.js';
 export { hydraDiverseMethod } from './methods/hydra-diverse/index.js';
+export { IA3_LLAMA_DEFAULTS, ia3Method } from './methods/ia3/index.js';
+export { Ia3Layer } from './methods/ia3/layer.js';
 export { invertedHydraMethod } from './methods/inverted-hydra/index.js';
 export { loraMethod } from './methods/lora/index.js';
 export { loraMoeMethod } from './methods/lora-moe/index.js';
 export { createMethodRegistry, MethodRegistry, methodRegistry } from './methods/registry.js';
 export { splitMethod } from './methods/split/index.js';
-export type { AdapterMethod } from './methods/types.js';
+export {
+  type AdapterFiles,
+  type AdapterMethod,
+  type LayerFactoryOptions,
+  PLAIN_SHAPE,
+  type WholeModelMethod,
+} from './methods/types.js';
 export type { AdaptableModel, ForwardContext, Linear, LinearAdapter } from './model-types.js';
 export { AdapterSlot } from './slot.js';
 export { matchesPattern, resolveTargets, type TargetedModule } from './targeting.js';

@@ -14,6 +14,11 @@ export interface LinearAdapter {
    * base = x·W + b [..., out]. Runs in the caller's tidy scope.
    */
   forward(x: tf.Tensor, base: tf.Tensor, ctx: ForwardContext): tf.Tensor;
+  /**
+   * Optional: the input the base product sees ((IA)³'s feed-forward scaling x ⊙ l); `forward`
+   * then receives this transformed input.
+   */
+  input?(x: tf.Tensor, ctx: ForwardContext): tf.Tensor;
 }
 
 /** A linear layer y = x·W + b with W [in, out] (frozen), which accepts one adapter. */
@@ -32,6 +37,13 @@ export interface Linear {
 /** A model that exposes its linear layers by name. */
 export interface AdaptableModel {
   namedLinears(): Map<string, Linear>;
+  /**
+   * Every weight by Hugging Face tensor name, linear weights in [in, out] layout (the transpose of
+   * the checkpoint's): what full fine-tuning trains and saves.
+   */
+  parameters?(): Map<string, tf.Variable>;
+  /** Make every weight trainable (or frozen again) in place: full fine-tuning's hook. */
+  setTrainable?(trainable: boolean): void;
   /** Total parameters of the base model (for %Param); default: the sum over the linears. */
   numParameters?(): number;
   /** Name of the output head that `all-linear` skips (default: `lm_head`, `output` or `embed_out`). */

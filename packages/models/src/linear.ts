@@ -25,6 +25,11 @@ export interface LinearAdapter {
    * [..., outFeatures] already computed by the frozen layer. Typically `base + Δ(x)`.
    */
   forward(x: tf.Tensor, base: tf.Tensor, ctx: ModelForwardContext): tf.Tensor;
+  /**
+   * Optional: the input the base product sees, for adapters that act on a layer's input
+   * ((IA)³'s feed-forward scaling x ⊙ l). `forward` then receives this transformed input.
+   */
+  input?(x: tf.Tensor, ctx: ModelForwardContext): tf.Tensor;
 }
 
 /** A linear layer y = x·W + b with W in [in, out] layout and an optional adapter hook. */
@@ -68,9 +73,11 @@ export class Linear {
     return linearProduct(x, this.weight, this.bias, this.tiedTranspose);
   }
 
-  /** Base product, then the adapter if one is set. */
+  /** The adapter's input transform (if any), the base product, then the adapter. */
   forward(x: tf.Tensor, ctx: ModelForwardContext): tf.Tensor {
-    const base = this.base(x);
-    return this.adapterHook ? this.adapterHook.forward(x, base, ctx) : base;
+    const hook = this.adapterHook;
+    if (!hook) return this.base(x);
+    const input = hook.input ? hook.input(x, ctx) : x;
+    return hook.forward(input, this.base(input), ctx);
   }
 }

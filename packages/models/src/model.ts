@@ -69,12 +69,12 @@ let nextModelId = 0;
 export class LlamaForCausalLM {
   readonly config: LlamaConfig;
   readonly resolved: ResolvedConfig;
-  readonly trainable: boolean;
+  private isTrainable: boolean;
   /** Token embedding [vocab, hidden]. */
   readonly embedTokens: tf.Variable;
   /** Final RMSNorm gain [hidden]. */
   readonly norm: tf.Variable;
-  readonly lmHead: Linear;
+  private head: Linear;
   private readonly layers: DecoderLayer[] = [];
   private readonly invFreq: Float64Array;
   private readonly params = new Map<string, tf.Variable>();
@@ -87,7 +87,7 @@ export class LlamaForCausalLM {
   constructor(config: LlamaConfig, source: TensorSource, options: BuildOptions = {}) {
     this.config = config;
     this.resolved = resolveConfig(config);
-    this.trainable = options.trainable ?? false;
+    this.isTrainable = options.trainable ?? false;
     const { headDim, numKeyValueHeads: kvHeads, qkvBias } = this.resolved;
     const h = config.hidden_size;
     const q = config.num_attention_heads * headDim;
@@ -112,27 +112,60 @@ export class LlamaForCausalLM {
     }
     this.norm = this.vector('model.norm.weight', source, [h]);
     if (!config.tie_word_embeddings) {
-      this.lmHead = this.linear('lm_head', source, h, config.vocab_size, false);
+      this.head = this.linear('lm_head', source, h, config.vocab_size, false);
       this.lmHeadOwnsWeight = true;
-    } else if (this.trainable) {
-      // shared with the embedding: transposed on each call so both uses train the same matrix
-      this.lmHead = new Linear('lm_head', this.embedTokens, undefined, true);
-      this.lmHeadOwnsWeight = false;
     } else {
-      // frozen: a transposed copy keeps the product in the fast NN layout
-      const transposed = tf.transpose(this.embedTokens);
-      const w = tf.variable(transposed, false, `${this.variablePrefix}/lm_head.weight(tied)`);
-      transposed.dispose();
-      this.lmHead = new Linear('lm_head', w);
-      this.lmHeadOwnsWeight = true;
+      this.head = this.tiedHead();
+      this.lmHeadOwnsWeight = !this.isTrainable;
     }
-    this.linears.set('lm_head', this.lmHead);
+    this.linears.set('lm_head', this.head);
+  }
+
+  /** The output head `lm_head` (for tied embeddings: the token embedding, see {@link setTrainable}). */
+  get lmHead(): Linear {
+    return this.head;
+  }
+
+  /** Whether every weight is a trainable variable (built with `trainable`, or {@link setTrainable}). */
+  get trainable(): boolean {
+    return this.isTrainable;
+  }
+
+  /**
+   * Make every weight trainable (full fine-tuning) or frozen again, in place. With tied
+   * embeddings the frozen model multiplies by a transposed copy of the embedding (the fast NN
+   * layout); the trainable one multiplies by the embedding itself, so that both uses train the
+   * same matrix: switching rebuilds `lm_head` (any adapter on it moves to the new layer).
+   */
+  setTrainable(trainable: boolean): void {
+    if (this.disposed) throw new Error('LlamaForCausalLM: the model has been disposed');
+    if (trainable === this.isTrainable) return;
+    for (const v of this.params.values()) v.trainable = trainable;
+    this.isTrainable = trainable;
+    if (!this.config.tie_word_embeddings) return;
+    const adapter = this.head.adapter;
+    if (this.lmHeadOwnsWeight) this.head.weight.dispose();
+    this.head = this.tiedHead();
+    this.lmHeadOwnsWeight = !trainable;
+    this.head.setAdapter(adapter);
+    this.linears.set('lm_head', this.head);
+  }
+
+  /** The `lm_head` of tied embeddings for the current trainability (see {@link setTrainable}). */
+  private tiedHead(): Linear {
+    // trainable: shared with the embedding, transposed on each call so both uses train the same matrix
+    if (this.isTrainable) return new Linear('lm_head', this.embedTokens, undefined, true);
+    // frozen: a transposed copy keeps the product in the fast NN layout
+    const transposed = tf.transpose(this.embedTokens);
+    const w = tf.variable(transposed, false, `${this.variablePrefix}/lm_head.weight(tied)`);
+    transposed.dispose();
+    return new Linear('lm_head', w);
   }
 
   /** tfjs variable names are global: prefix the HF name with this model's instance number. */
   private makeVariable(data: Float32Array, shape: number[], name: string): tf.Variable {
     const initial = tf.tensor(data, shape);
-    const v = tf.variable(initial, this.trainable, `${this.variablePrefix}/${name}`);
+    const v = tf.variable(initial, this.isTrainable, `${this.variablePrefix}/${name}`);
     initial.dispose();
     return v;
   }
@@ -165,7 +198,7 @@ export class LlamaForCausalLM {
   /**
    * Every weight by Hugging Face tensor name (`model.layers.0.mlp.up_proj.weight`, …). Linear
    * weights are in [in, out] layout (the transpose of the checkpoint's). A tied `lm_head` is not
-   * listed: it is `model.embed_tokens.weight`. Trainable only if the model was built trainable.
+   * listed: it is `model.embed_tokens.weight`. Trainable only if the model was built trainable (or made so by `setTrainable`).
    */
   parameters(): Map<string, tf.Variable> {
     return new Map(this.params);
@@ -244,7 +277,7 @@ export class LlamaForCausalLM {
         headCtx = { ...ctx, seqLength: 1, attentionMask: lastMask };
       }
       x = rmsNorm(x, this.norm, this.config.rms_norm_eps);
-      const logits = this.lmHead.forward(x, headCtx) as tf.Tensor3D;
+      const logits = this.head.forward(x, headCtx) as tf.Tensor3D;
       return auxLosses?.length ? { logits, auxLoss: tf.addN(auxLosses) as tf.Scalar } : { logits };
     });
     return { logits: out.logits, auxLoss: out.auxLoss ?? null };
@@ -386,7 +419,7 @@ export class LlamaForCausalLM {
   /** Free every weight. The model cannot be used afterwards. */
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
-    if (this.lmHeadOwnsWeight && !this.params.has('lm_head.weight')) this.lmHead.weight.dispose();
+    if (this.lmHeadOwnsWeight && !this.params.has('lm_head.weight')) this.head.weight.dispose();
     this.lmHeadOwnsWeight = false;
     this.disposed = true;
   }

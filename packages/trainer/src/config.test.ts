@@ -77,6 +77,27 @@ describe('train config', () => {
     expect(parseTrainConfig({ model: 'm', data: 'd' }).adapter.split_router).toBe(false);
   });
 
+  it("applies the method's defaults under the user's values: (IA)³'s PEFT targets, full's all weights", () => {
+    const ia3 = parseTrainConfig({ model: 'm', data: 'd', adapter: { method: 'ia3' } }).adapter;
+    expect([ia3.target_modules, ia3.feedforward_modules, ia3.num_heads, ia3.lora_dropout]).toEqual([
+      ['k_proj', 'v_proj', 'down_proj'],
+      ['down_proj'],
+      1,
+      0,
+    ]);
+    const own = parseTrainConfig({
+      model: 'm',
+      data: 'd',
+      adapter: { method: 'ia3', target_modules: ['v_proj', 'up_proj'], feedforward_modules: ['up_proj'] },
+    }).adapter;
+    expect([own.target_modules, own.feedforward_modules]).toEqual([['v_proj', 'up_proj'], ['up_proj']]);
+    const full = parseTrainConfig({ model: 'm', data: 'd', adapter: { method: 'full' } }).adapter;
+    expect([full.target_modules, full.num_heads]).toEqual(['all-linear', 1]);
+    expect(() => parseTrainConfig({ model: 'm', data: 'd', adapter: { method: 'dora' } })).toThrow(
+      /config: field 'method' = "dora" is unknown/,
+    );
+  });
+
   it('rejects unknown keys by name (pointing old flat keys to their PEFT home) and bad values with field and value', () => {
     const y = path.join(dir, 'bad.yaml');
     writeFileSync(y, 'model: m\ndata: d\nlearning_rate: 0.1\n');

@@ -171,7 +171,8 @@ export function parseTrainingArguments(
 }
 
 /**
- * The adapter section with the trainer's defaults, validated by the core-adapters schema
+ * The adapter section with the trainer's defaults, then the method's own (`AdapterMethod.defaults`:
+ * (IA)³'s k_proj, v_proj, down_proj targets, …), validated by the core-adapters schema
  * (`num_heads: 'auto'` is kept for the clustering step). `init_seed` defaults to |seed| and
  * `base_model_name_or_path` to the model folder. A method whose layers route by component
  * (LoRA-Split) gets its learned router (`split_router`) unless the input sets it, so that the
@@ -182,7 +183,9 @@ export function resolveAdapterSection(
   run: { seed: number; model: string },
   source = 'config',
 ): TrainAdapterConfig {
-  const merged: Record<string, unknown> = { ...TRAINER_ADAPTER_DEFAULTS, ...input };
+  const methodName = typeof input.method === 'string' ? input.method : TRAINER_ADAPTER_DEFAULTS.method;
+  const methodDefaults = methodRegistry.get(methodName, source).defaults ?? {};
+  const merged: Record<string, unknown> = { ...TRAINER_ADAPTER_DEFAULTS, ...methodDefaults, ...input };
   const auto = merged.num_heads === 'auto';
   merged.init_seed ??= Math.abs(run.seed);
   merged.base_model_name_or_path ??= run.model;

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { promptUserText, writeJsonAtomicSync } from '@hydralora/common';
-import type { AdapterModel } from '@hydralora/core-adapters';
+import { type AdapterModel, methodRegistry } from '@hydralora/core-adapters';
 import { EnergyMeter, type EnergyReport } from '@hydralora/gpu-backend';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
 import { loadPretrained, type Pretrained } from '@hydralora/models';
@@ -120,8 +120,10 @@ export async function finetune(config: TrainConfig, hooks: FinetuneHooks = {}): 
   });
   const { adapter } = trainer;
   const counts = adapter.parameterCount();
+  const method = methodRegistry.get(adapterConfig.method, config.out);
+  const shape = method.createLayer || method.wholeModel ? '' : `, r=${adapterConfig.r}, N=${heads}`;
   info(
-    `adapter: ${adapterConfig.method}, r=${adapterConfig.r}, N=${heads}: ${counts.trainable} trainable parameters (${counts.percent.toFixed(3)}% of ${counts.base})`,
+    `adapter: ${adapterConfig.method}${shape}: ${counts.trainable} trainable parameters (${counts.percent.toFixed(3)}% of ${counts.base})`,
   );
   const run = await trainer.train();
   const adapterDir = await trainer.save(path.join(config.out, 'adapter'));

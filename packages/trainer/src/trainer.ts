@@ -225,10 +225,10 @@ export class Trainer {
   }
 }
 
-/** Named trainable variables of the active adapter: `<module>#<i>`, stable across processes. */
+/**
+ * Named trainable variables of the active adapter, stable across processes: `<module>#<i>` per
+ * adapted linear, the model's own parameter names for full fine-tuning.
+ */
 export function adapterParameters(adapter: AdapterModel): Map<string, tf.Variable> {
-  const out = new Map<string, tf.Variable>();
-  for (const [module, layer] of adapter.layers())
-    layer.variables().forEach((v, i) => out.set(`${module}#${i}`, v));
-  return out;
+  return adapter.namedVariables();
 }

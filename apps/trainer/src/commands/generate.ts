@@ -109,7 +109,7 @@ export function register(program: Command): void {
     )
     .option(
       '--adapter <dir>',
-      'adapter directory (adapter_config.json + adapter_model.safetensors, PEFT layout)',
+      'adapter directory (adapter_config.json + adapter_model.safetensors in PEFT layout; model.safetensors for --method full)',
     )
     .action(async (flags: GenerateFlags & { adapter?: string }) => {
       const adapter = flags.adapter;

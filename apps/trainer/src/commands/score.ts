@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--json', 'print {"tokens": [...], "logprobs": [...]} (natural log, for tokens 1..n-1)')
     .option(
       '--adapter <dir>',
-      'adapter directory (adapter_config.json + adapter_model.safetensors, PEFT layout)',
+      'adapter directory (adapter_config.json + adapter_model.safetensors in PEFT layout; model.safetensors for --method full)',
     )
     .action(async (flags: ScoreFlags & { adapter?: string }) => {
       const adapter = flags.adapter;

@@ -188,4 +188,69 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
     expect(gen.status, gen.stderr).toBe(0);
     expect(JSON.parse(gen.stdout).tokens.length).toBeGreaterThan(0);
   });
+
+  it.each([
+    ['ia3', 'adapter_model.safetensors', '0.05'],
+    ['full', 'model.safetensors', '0.005'],
+  ])('train --method %s: trains, saves, and score/generate load it', (method, file, lr) => {
+    const out = mkdtempSync(path.join(os.tmpdir(), `train-${method}-`));
+    const t = spawnSync(
+      process.execPath,
+      [cli, 'train', '--model', modelDir, '--data', dataFile, '--method', method, '--steps', '6', '--lr', lr],
+      { encoding: 'utf8', cwd: out },
+    );
+    expect(t.status, t.stderr).toBe(0);
+    const adapter = path.join(out, 'runs', 'latest', 'adapter');
+    expect(existsSync(path.join(adapter, file))).toBe(true);
+    const config = JSON.parse(readFileSync(path.join(adapter, 'adapter_config.json'), 'utf8'));
+    expect(config.peft_type).toBe(method === 'ia3' ? 'IA3' : 'FULL');
+    if (method === 'ia3') {
+      expect(config.target_modules).toEqual(['k_proj', 'v_proj', 'down_proj']);
+      expect(config.feedforward_modules).toEqual(['down_proj']);
+    }
+    const run = JSON.parse(readFileSync(path.join(out, 'runs', 'latest', 'run.json'), 'utf8'));
+    if (method === 'full') expect(run.basePercent).toBe(100);
+    else expect(run.basePercent).toBeLessThan(1);
+    expect(run.heads).toBe(1); // no clustering step for a method without heads
+    const score = (withAdapter: boolean) => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          cli,
+          'score',
+          '--model',
+          modelDir,
+          ...(withAdapter ? ['--adapter', adapter] : []),
+          '--text',
+          'Add the numbers. 3 and 5',
+          '--json',
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { logprobs: number[] }).logprobs;
+    };
+    const adapted = score(true);
+    expect(adapted.every((x) => Number.isFinite(x) && x < 0)).toBe(true);
+    expect(adapted).not.toEqual(score(false));
+    const gen = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'generate',
+        '--model',
+        modelDir,
+        '--adapter',
+        adapter,
+        '--prompt',
+        'Name a colour.',
+        '--max-new-tokens',
+        '4',
+        '--json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(gen.status, gen.stderr).toBe(0);
+    expect(JSON.parse(gen.stdout).tokens.length).toBeGreaterThan(0);
+  });
 });

@@ -63,6 +63,8 @@ const ADAPTER_FLAGS = {
   rankPattern: 'rank_pattern',
   alphaPattern: 'alpha_pattern',
   headInitScale: 'head_init_scale',
+  feedforwardModules: 'feedforward_modules',
+  initIa3Weights: 'init_ia3_weights',
   initSeed: 'init_seed',
 } as const;
 const AUX_FLAGS = { loadBalance: 'load_balance', importance: 'importance', zLoss: 'z_loss' } as const;
@@ -73,7 +75,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('train')
     .description(
-      'fine-tune adapters (LoRA, Split, HydraLoRA, …) on instruction data; flags override --config',
+      'fine-tune adapters (LoRA, Split, HydraLoRA, (IA)³, …) or the whole model (--method full) on instruction data; flags override --config',
     )
     .option('--model <dir>', 'base model folder (Hugging Face layout)')
     .option('--data <file>', 'training data: Alpaca-style JSON/JSONL or chat messages')
@@ -164,6 +166,13 @@ export function register(program: Command): void {
     .addOption(
       new Option('--z-loss <x>', 'router z-loss weight').argParser(numberOption('--z-loss')).default(0),
     )
+    .addOption(
+      new Option(
+        '--feedforward-modules <list|regex>',
+        'ia3: targeted modules whose input is scaled (default for ia3: down_proj; targets k_proj,v_proj,down_proj)',
+      ).argParser(modules),
+    )
+    .option('--no-init-ia3-weights', 'ia3: start the scaling vectors from a standard normal instead of ones')
     .addOption(
       new Option('--head-init-scale <x>', 'hydra-diverse: scale of the random B heads')
         .argParser(numberOption('--head-init-scale'))

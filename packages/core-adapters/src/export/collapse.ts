@@ -20,6 +20,7 @@ import { routerRegistry } from '@hydralora/router';
 import type { AdapterModel } from '../adapter-model.js';
 import { type AdapterConfig, loraScaling } from '../config.js';
 import {
+  adapterFiles,
   adapterTensors,
   CONFIG_FILE,
   PEFT_PREFIX,
@@ -107,7 +108,8 @@ async function readAdapterFiles(dir: string, options: CollapseOptions): Promise<
     ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
   });
-  const { tensors, file } = await readAdapterWeights(dir);
+  const method = (options.registry ?? methodRegistry).get(config.method, join(dir, CONFIG_FILE));
+  const { tensors, file } = await readAdapterWeights(dir, adapterFiles(method).weights);
   return {
     config,
     tensors,
@@ -272,6 +274,11 @@ function collapseFiles(files: AdapterFiles, options: CollapseOptions): PeftLora 
   const { config } = files;
   const field = options.weightsField ?? 'weights';
   const method = (options.registry ?? methodRegistry).get(config.method, files.configSource);
+  if (method.createLayer || method.wholeModel) {
+    throw new Error(
+      `${files.configSource}: method '${method.name}' is not a B·A update; only the LoRA family collapses to a PEFT LoRA (merge it into the base weights instead)`,
+    );
+  }
   const shape = method.shape(config);
   const n = shape.numHeads;
   for (const [what, count] of [

@@ -169,7 +169,7 @@ describe('PEFT layout', () => {
     await expect(loadAdapter(model, dir)).rejects.toThrow(
       `${path}: field 'bias' = "all" is not supported (expected "none")`,
     );
-    await writeFile(path, JSON.stringify({ ...config, peft_type: 'IA3' }));
-    await expect(loadAdapter(model, dir)).rejects.toThrow(/field 'peft_type' = "IA3" is not supported/);
+    await writeFile(path, JSON.stringify({ ...config, peft_type: 'VERA' }));
+    await expect(loadAdapter(model, dir)).rejects.toThrow(/field 'peft_type' = "VERA" is not supported/);
   });
 });

@@ -6,6 +6,9 @@
  *                                    (`lora_A.<i>.weight`, `lora_B.<i>.weight`) and add the gate
  *                                    `….lora_route.weight` [N, in] (or [N, r] when routing on A·x).
  * Internally every matrix is [in, out] (kernel layout), so each is transposed on the way.
+ * Methods of another kind name their own tensors and files (see `AdapterMethod.files` and
+ * `configJson`): (IA)³ writes PEFT's IA3 layout (`….ia3_l`), full fine-tuning `model.safetensors`
+ * in the checkpoint's own names.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,9 +16,9 @@ import { writeFileAtomic } from '@hydralora/common';
 import * as tf from '@tensorflow/tfjs-core';
 import { AdapterModel } from '../adapter-model.js';
 import { type AdapterConfig, adapterConfigSchema, parseAdapterConfig } from '../config.js';
-import type { AdapterTensor } from '../layer/adapter-layer.js';
+import type { AdapterTensor } from '../layer/module-layer.js';
 import { type MethodRegistry, methodRegistry } from '../methods/registry.js';
-import type { AdapterMethod } from '../methods/types.js';
+import type { AdapterFiles, AdapterMethod } from '../methods/types.js';
 import type { AdaptableModel } from '../model-types.js';
 import { decodeSafetensors, encodeSafetensors, type HostTensor } from './safetensors.js';
 
@@ -68,6 +71,30 @@ const PEFT_IGNORED = new Set([
   'hydralora_method',
 ]);
 
+/** Where an adapter of `method` keeps its tensors (PEFT's file and prefix unless the method says). */
+export function adapterFiles(method: AdapterMethod): AdapterFiles {
+  return method.files ?? { weights: WEIGHTS_FILE, prefix: PEFT_PREFIX };
+}
+
+/** The file tensors of an adapter with their keys relative to the file's prefix. */
+function fileTensors(handle: AdapterModel, name: string): { key: string; tensor: AdapterTensor }[] {
+  const whole = handle.wholeModel(name);
+  if (whole) return whole.tensors().map((tensor) => ({ key: tensor.key, tensor }));
+  return [...handle.moduleLayers(name)].flatMap(([module, layer]) =>
+    layer.tensors().map((tensor) => ({ key: `${module}.${tensor.key}`, tensor })),
+  );
+}
+
+/** The shape a tensor has in the file. */
+function fileShape(t: AdapterTensor): number[] {
+  const shape = t.slice
+    ? t.slice.axis === 0
+      ? [t.slice.size, t.variable.shape[1]!]
+      : [t.variable.shape[0]!, t.slice.size]
+    : [...t.variable.shape];
+  return t.transpose === false ? shape : shape.reverse();
+}
+
 export interface SaveOptions {
   /** Which adapter (default: the active one). */
   adapter?: string;
@@ -82,38 +109,40 @@ export async function saveAdapter(
   const handle = model instanceof AdapterModel ? model : AdapterModel.of(model);
   const name = options.adapter ?? handle.activeAdapter ?? 'default';
   const config = handle.config(name);
+  const method = methodRegistry.get(config.method);
   const tensors = adapterTensors(handle, name);
-  await writePeftFiles(dir, peftConfigJson(config, methodRegistry.get(config.method)), tensors);
+  await writePeftFiles(dir, peftConfigJson(config, method), tensors, adapterFiles(method).weights);
 }
 
 /**
  * The tensors `saveAdapter` writes for an adapter, on the host: PEFT names
  * (`base_model.model.<module>.lora_A.weight`, …) and PyTorch layout ([r, in], [out, r], [N, in]).
  */
-export function adapterTensors(handle: AdapterModel, name: string): Record<string, HostTensor> {
+export function adapterTensors(
+  handle: AdapterModel,
+  name: string,
+  registry: MethodRegistry = methodRegistry,
+): Record<string, HostTensor> {
+  const { prefix } = adapterFiles(registry.get(handle.config(name).method));
   const tensors: Record<string, HostTensor> = {};
-  for (const [module, layer] of handle.layers(name)) {
-    for (const t of layer.tensors()) {
-      const transposed = tf.tidy(() => {
-        const part = t.slice
-          ? t.slice.axis === 0
-            ? tf.slice(t.variable, [t.slice.start, 0], [t.slice.size, -1])
-            : tf.slice(t.variable, [0, t.slice.start], [-1, t.slice.size])
-          : t.variable;
-        return tf.transpose(part);
-      });
-      tensors[`${PEFT_PREFIX}${module}.${t.key}`] = {
-        shape: transposed.shape,
-        data: Float32Array.from(transposed.dataSync()),
-      };
-      transposed.dispose();
-    }
+  for (const { key, tensor: t } of fileTensors(handle, name)) {
+    const stored = tf.tidy(() => {
+      const part = t.slice
+        ? t.slice.axis === 0
+          ? tf.slice(t.variable, [t.slice.start, 0], [t.slice.size, -1])
+          : tf.slice(t.variable, [0, t.slice.start], [-1, t.slice.size])
+        : t.variable;
+      return t.transpose === false ? tf.clone(part) : tf.transpose(part);
+    });
+    tensors[`${prefix}${key}`] = { shape: stored.shape, data: Float32Array.from(stored.dataSync()) };
+    stored.dispose();
   }
   return tensors;
 }
 
 /** The `adapter_config.json` object written for a config: PEFT's LoraConfig keys (+ our extras). */
 export function peftConfigJson(config: AdapterConfig, method: AdapterMethod): Record<string, unknown> {
+  if (method.configJson) return method.configJson(config);
   const json: Record<string, unknown> = {
     ...PEFT_FIXED,
     alpha_pattern: config.alpha_pattern,
@@ -140,8 +169,9 @@ export async function writePeftFiles(
   dir: string,
   configJson: Record<string, unknown>,
   tensors: Record<string, HostTensor>,
+  weightsFile = WEIGHTS_FILE,
 ): Promise<void> {
-  await writeFileAtomic(join(dir, WEIGHTS_FILE), encodeSafetensors(tensors, { format: 'pt' }));
+  await writeFileAtomic(join(dir, weightsFile), encodeSafetensors(tensors, { format: 'pt' }));
   await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(configJson, null, 2)}\n`);
 }
 
@@ -206,7 +236,8 @@ export async function loadAdapter(
   options: LoadOptions = {},
 ): Promise<AdapterModel> {
   const config = await readAdapterConfig(dir, options);
-  const { tensors, file } = await readAdapterWeights(dir);
+  const method = (options.registry ?? methodRegistry).get(config.method, join(dir, CONFIG_FILE));
+  const { tensors, file } = await readAdapterWeights(dir, adapterFiles(method).weights);
   return loadAdapterTensors(model, config, tensors, {
     ...options,
     source: join(dir, CONFIG_FILE),
@@ -228,6 +259,8 @@ export function loadAdapterTensors(
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const file = options.weightsFile;
   const name = options.adapter ?? 'default';
+  const registry = options.registry ?? methodRegistry;
+  const { prefix } = adapterFiles(registry.get(config.method, options.source));
   const handle = AdapterModel.of(model).add(name, config, {
     registry: options.registry,
     source: options.source,
@@ -237,21 +270,15 @@ export function loadAdapterTensors(
     const missing: string[] = [];
     const wrong: string[] = [];
     const assignments: [AdapterTensor, HostTensor][] = [];
-    for (const [module, layer] of handle.layers(name)) {
-      for (const t of layer.tensors()) {
-        const key = `${PEFT_PREFIX}${module}.${t.key}`;
-        expected.add(key);
-        const found = tensors[key];
-        const shape = t.slice
-          ? t.slice.axis === 0
-            ? [t.variable.shape[1], t.slice.size]
-            : [t.slice.size, t.variable.shape[0]]
-          : [...t.variable.shape].reverse();
-        if (!found) missing.push(key);
-        else if (found.shape.join(',') !== shape.join(','))
-          wrong.push(`${key} is [${found.shape}], expected [${shape}]`);
-        else assignments.push([t, found]);
-      }
+    for (const { key: relative, tensor: t } of fileTensors(handle, name)) {
+      const key = `${prefix}${relative}`;
+      expected.add(key);
+      const found = tensors[key];
+      const shape = fileShape(t);
+      if (!found) missing.push(key);
+      else if (found.shape.join(',') !== shape.join(','))
+        wrong.push(`${key} is [${found.shape}], expected [${shape}]`);
+      else assignments.push([t, found]);
     }
     if (missing.length || wrong.length) {
       throw new Error(
@@ -262,15 +289,22 @@ export function loadAdapterTensors(
     const unexpected = Object.keys(tensors).filter((k) => !expected.has(k));
     if (unexpected.length) warn(`${file}: unexpected tensors ignored: ${unexpected.join(', ')}`);
     // Heads of one variable come in order and cover it: concatenate them along their axis.
-    const byVariable = new Map<tf.Variable, { axis: 0 | 1; parts: HostTensor[] }>();
+    const byVariable = new Map<tf.Variable, { axis: 0 | 1; transpose: boolean; parts: HostTensor[] }>();
     for (const [t, host] of assignments) {
-      const entry = byVariable.get(t.variable) ?? { axis: t.slice?.axis ?? 0, parts: [] };
+      const entry = byVariable.get(t.variable) ?? {
+        axis: t.slice?.axis ?? 0,
+        transpose: t.transpose !== false,
+        parts: [],
+      };
       entry.parts.push(host);
       byVariable.set(t.variable, entry);
     }
-    for (const [variable, { axis, parts }] of byVariable) {
+    for (const [variable, { axis, transpose, parts }] of byVariable) {
       tf.tidy(() => {
-        const pieces = parts.map((h) => tf.transpose(tf.tensor(h.data, h.shape, 'float32')));
+        const pieces = parts.map((h) => {
+          const stored = tf.tensor(h.data, h.shape, 'float32');
+          return transpose ? tf.transpose(stored) : stored;
+        });
         variable.assign(pieces.length === 1 ? (pieces[0] as tf.Tensor) : tf.concat(pieces, axis));
       });
     }
@@ -284,8 +318,9 @@ export function loadAdapterTensors(
 /** Read and decode `adapter_model.safetensors` of an adapter directory (errors name the file). */
 export async function readAdapterWeights(
   dir: string,
+  weightsFile = WEIGHTS_FILE,
 ): Promise<{ tensors: Record<string, HostTensor>; file: string }> {
-  const file = join(dir, WEIGHTS_FILE);
+  const file = join(dir, weightsFile);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);

@@ -10,17 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type AdapterConfig, loraScaling } from '../config.js';
 import type { ForwardContext, Linear, LinearAdapter } from '../model-types.js';
 import { diverseHeads, hashSeed, kaimingUniform } from './init.js';
+import type { AdapterTensor, ModuleLayer } from './module-layer.js';
 import type { LayerShape } from './shape.js';
 
-/** A tensor as stored in the PEFT file: `key` relative to the module, stored transposed. */
-export interface AdapterTensor {
-  /** e.g. `lora_A.weight`, `lora_B.2.weight`, `lora_route.weight`. */
-  key: string;
-  /** Internal [in, out]-layout variable; the file holds its transpose ([out, in], PyTorch layout). */
-  variable: tf.Variable;
-  /** When the file tensor is one head of a concatenated variable: the axis and range it covers. */
-  slice?: { axis: 0 | 1; start: number; size: number };
-}
+export type { AdapterTensor };
 
 /**
  * Infers each sample's component when none is given (LoRA-Split inference): receives the
@@ -37,7 +30,7 @@ export interface AdapterLayerOptions {
   alpha: number;
 }
 
-export class AdapterLayer implements LinearAdapter {
+export class AdapterLayer implements ModuleLayer, LinearAdapter {
   readonly module: string;
   readonly shape: LayerShape;
   readonly r: number;
@@ -215,6 +208,18 @@ export class AdapterLayer implements LinearAdapter {
       }
       return sum ?? (tf.zeros([this.inFeatures, this.outFeatures]) as tf.Tensor2D);
     });
+  }
+
+  /** W ← W + ΔW(ω) (exact for LoRA and a split component; a fixed ω for routed methods). */
+  merge(linear: Linear, weights: number[]): void {
+    const w = linear.weight;
+    tf.tidy(() => w.assign(tf.add(w, this.deltaWeight(weights))));
+  }
+
+  /** W ← W − ΔW(ω). */
+  unmerge(linear: Linear, weights: number[]): void {
+    const w = linear.weight;
+    tf.tidy(() => w.assign(tf.sub(w, this.deltaWeight(weights))));
   }
 
   /** PEFT file tensors of this layer (keys relative to `base_model.model.<module>.`). */

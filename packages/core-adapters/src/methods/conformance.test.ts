@@ -46,3 +46,15 @@ describeAdapterConformance({
   ctx: components,
   merge: { config: { router: 'task' }, options: { component: 0 } },
 });
+describeAdapterConformance({
+  method: 'ia3',
+  config: { target_modules: ['q_proj', 'up_proj', 'down_proj'], feedforward_modules: ['down_proj'] },
+  merge: { options: {} },
+});
+describeAdapterConformance({
+  method: 'ia3',
+  config: { target_modules: 'all-linear', feedforward_modules: '.*(up|down)_proj', init_ia3_weights: false },
+  zeroAtInit: false,
+  merge: { options: {} },
+});
+describeAdapterConformance({ method: 'full', merge: null, disable: false });

@@ -12,14 +12,18 @@ describe('method registry', () => {
       'hydra-diverse',
       'lora-moe',
       'inverted-hydra',
+      'ia3',
+      'full',
     ]);
     expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
+    expect(registry.byPeftType('IA3', 'f.json').name).toBe('ia3');
+    expect(registry.byPeftType('FULL', 'f.json').name).toBe('full');
     expect(() => registry.register(hydraMethod)).toThrow(/'hydra' is already registered/);
     expect(() => registry.register({ ...hydraMethod, name: 'other' })).toThrow(
       /peft_type 'HYDRALORA' is already used/,
     );
     expect(() => registry.get('dora', 'cfg.json')).toThrow(
-      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra`,
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full`,
     );
   });
 });

@@ -1,5 +1,7 @@
+import { fullMethod } from './full/index.js';
 import { hydraMethod } from './hydra/index.js';
 import { hydraDiverseMethod } from './hydra-diverse/index.js';
+import { ia3Method } from './ia3/index.js';
 import { invertedHydraMethod } from './inverted-hydra/index.js';
 import { loraMethod } from './lora/index.js';
 import { loraMoeMethod } from './lora-moe/index.js';
@@ -45,7 +47,10 @@ export class MethodRegistry {
   }
 }
 
-/** A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra. */
+/**
+ * A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe,
+ * inverted-hydra, ia3 and full.
+ */
 export function createMethodRegistry(): MethodRegistry {
   const registry = new MethodRegistry();
   for (const m of [
@@ -55,6 +60,8 @@ export function createMethodRegistry(): MethodRegistry {
     hydraDiverseMethod,
     loraMoeMethod,
     invertedHydraMethod,
+    ia3Method,
+    fullMethod,
   ]) {
     registry.register(m);
   }

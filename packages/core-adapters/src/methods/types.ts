@@ -1,9 +1,40 @@
-import type { AdapterConfig } from '../config.js';
+import type { AdapterConfig, AdapterConfigInput } from '../config.js';
+import type { ModuleLayer, WholeModelModule } from '../layer/module-layer.js';
 import type { LayerShape } from '../layer/shape.js';
+import type { AdaptableModel, Linear } from '../model-types.js';
+import type { TargetedModule } from '../targeting.js';
+
+/** What {@link AdapterMethod.createLayer} receives for one targeted linear. */
+export interface LayerFactoryOptions {
+  linear: Linear;
+  adapterName: string;
+  config: AdapterConfig;
+  /** The module's resolved target (its name, r and α). */
+  target: TargetedModule;
+  /** Where the config came from, for error messages. */
+  source: string;
+}
+
+/** Methods that adapt the model as a whole (full fine-tuning) instead of per linear. */
+export interface WholeModelMethod {
+  create(model: AdaptableModel, config: AdapterConfig, source: string): WholeModelModule;
+}
+
+/** File names of a method's saved adapter (default: PEFT's). */
+export interface AdapterFiles {
+  /** The weights file (default `adapter_model.safetensors`). */
+  weights: string;
+  /** Prefix of every tensor name (default PEFT's `base_model.model.`). */
+  prefix: string;
+}
 
 /**
  * An adapter method: a name, the `peft_type` its files carry, and the one hook that says how a
- * layer of it is built. Save, load, merge and counting are generic over {@link LayerShape}.
+ * layer of it is built. Save, load, merge and counting are generic over {@link ModuleLayer}.
+ *
+ * The LoRA family (B·A updates) only gives {@link AdapterMethod.shape}; a method whose per-linear
+ * update is of another kind gives {@link AdapterMethod.createLayer} ((IA)³), and a method that
+ * trains the model itself gives {@link AdapterMethod.wholeModel} (full fine-tuning).
  */
 export interface AdapterMethod {
   /** Registry key and the config's `method` value. */
@@ -13,9 +44,28 @@ export interface AdapterMethod {
   readonly description: string;
   /** Config keys written to adapter_config.json on top of PEFT's LoRA keys. */
   readonly extraConfigKeys: readonly (keyof AdapterConfig)[];
-  /** The layer structure for a validated config. */
+  /** The B·A layer structure for a validated config (methods of another kind: one plain term). */
   shape(config: AdapterConfig): LayerShape;
+  /** The layer of one targeted linear, for methods that are not B·A updates (default: `AdapterLayer`). */
+  createLayer?(options: LayerFactoryOptions): ModuleLayer;
+  /** Whole-model methods: the module that trains the model's own weights (no per-linear layers). */
+  readonly wholeModel?: WholeModelMethod;
+  /** The adapter_config.json object (default: PEFT's LoraConfig keys and our extras). */
+  configJson?(config: AdapterConfig): Record<string, unknown>;
+  /** File names (default: PEFT's `adapter_model.safetensors`, tensors under `base_model.model.`). */
+  readonly files?: AdapterFiles;
+  /** Config defaults a trainer applies before the user's values (e.g. the method's target modules). */
+  readonly defaults?: Partial<AdapterConfigInput>;
 }
 
 /** Keys every router-based method writes. */
 export const ROUTER_KEYS = ['num_heads', 'router', 'router_top_k', 'router_input', 'router_aux'] as const;
+
+/** The shape of a method that has no B·A pairs (one plain term, nothing routed). */
+export const PLAIN_SHAPE: LayerShape = {
+  numA: 1,
+  numB: 1,
+  numHeads: 1,
+  weighting: 'none',
+  headInit: 'zeros',
+};

@@ -21,8 +21,13 @@ export interface ConformanceSpec {
   config?: Partial<AdapterConfigInput>;
   /** Forward context used throughout (e.g. componentIds for split). */
   ctx?: ForwardContext;
-  /** Config overrides for the merge test (e.g. a uniform router) and how to merge. */
-  merge: { config?: Partial<AdapterConfigInput>; options: MergeOptions };
+  /**
+   * Config overrides for the merge test (e.g. a uniform router) and how to merge; null for a
+   * method that cannot merge (the suite then checks that merge throws).
+   */
+  merge: { config?: Partial<AdapterConfigInput>; options: MergeOptions } | null;
+  /** Whether the adapter can be disabled (false: full fine-tuning; the suite checks that disable throws). */
+  disable?: boolean;
   /** Whether the update is zero at initialisation (false for random-head inits). */
   zeroAtInit?: boolean;
 }
@@ -61,48 +66,70 @@ export function describeAdapterConformance(spec: ConformanceSpec): void {
       () => {
         const { model, handle } = build(spec);
         const adapted = hostValues(() => model.forward(input(), ctx));
-        handle.disable();
-        const base = hostValues(() => model.forward(input(), ctx));
+        const plain = new FakeMlpModel(DIM);
+        const base = hostValues(() => plain.forward(input(), ctx));
         if (zero) expect(maxDiff(adapted, base)).toBe(0);
         else expect(maxDiff(adapted, base)).toBeGreaterThan(1e-6);
         handle.dispose();
         model.dispose();
+        plain.dispose();
       },
     );
 
-    it('disable runs the base model, enable the adapter', () => {
-      const { model, handle } = build(spec);
-      perturbAdapter(handle);
-      const adapted = hostValues(() => model.forward(input(), ctx));
-      handle.disable();
-      const base = hostValues(() => model.forward(input(), ctx));
-      handle.enable();
-      expect(maxDiff(adapted, base)).toBeGreaterThan(1e-3);
-      expect(
-        maxDiff(
-          hostValues(() => model.forward(input(), ctx)),
-          adapted,
-        ),
-      ).toBe(0);
-      handle.dispose();
-      model.dispose();
-    });
+    if (spec.disable === false) {
+      it('disable throws (the base weights themselves are trained)', () => {
+        const { model, handle } = build(spec);
+        expect(() => handle.disable()).toThrow(/no base model to fall back to/);
+        handle.dispose();
+        model.dispose();
+      });
+    } else
+      it('disable runs the base model, enable the adapter', () => {
+        const { model, handle } = build(spec);
+        perturbAdapter(handle);
+        const adapted = hostValues(() => model.forward(input(), ctx));
+        handle.disable();
+        const base = hostValues(() => model.forward(input(), ctx));
+        handle.enable();
+        expect(maxDiff(adapted, base)).toBeGreaterThan(1e-3);
+        expect(
+          maxDiff(
+            hostValues(() => model.forward(input(), ctx)),
+            adapted,
+          ),
+        ).toBe(0);
+        handle.dispose();
+        model.dispose();
+      });
 
-    it('merged output equals unmerged output, and unmerge restores the base', () => {
-      const { model, handle } = build(spec, spec.merge.config);
-      perturbAdapter(handle);
-      const base0 = model.linears.map((l) => Float32Array.from(l.weight.dataSync()));
-      const unmerged = hostValues(() => model.forward(input(), ctx));
-      handle.merge(spec.merge.options);
-      const merged = hostValues(() => model.forward(input(), ctx));
-      expect(maxDiff(merged, unmerged)).toBeLessThan(1e-5);
-      handle.unmerge();
-      model.linears.forEach((l, i) => expect(maxDiff(l.weight.dataSync(), base0[i]!)).toBeLessThan(1e-6));
-      handle.dispose();
-      model.dispose();
-    });
+    const merge = spec.merge;
+    if (merge === null) {
+      it('merge throws (nothing to merge)', () => {
+        const { model, handle } = build(spec);
+        expect(() => handle.merge()).toThrow(/nothing to merge/);
+        handle.dispose();
+        model.dispose();
+      });
+    } else
+      it('merged output equals unmerged output, and unmerge restores the base', () => {
+        const { model, handle } = build(spec, merge.config);
+        perturbAdapter(handle);
+        const base0 = model.linears.map((l) => Float32Array.from(l.weight.dataSync()));
+        const bias0 = model.linears.map((l) => (l.bias ? Float32Array.from(l.bias.dataSync()) : null));
+        const unmerged = hostValues(() => model.forward(input(), ctx));
+        handle.merge(merge.options);
+        const merged = hostValues(() => model.forward(input(), ctx));
+        expect(maxDiff(merged, unmerged)).toBeLessThan(1e-5);
+        handle.unmerge();
+        model.linears.forEach((l, i) => expect(maxDiff(l.weight.dataSync(), base0[i]!)).toBeLessThan(1e-6));
+        model.linears.forEach((l, i) => {
+          if (l.bias) expect(maxDiff(l.bias.dataSync(), bias0[i]!)).toBeLessThan(1e-6);
+        });
+        handle.dispose();
+        model.dispose();
+      });
 
-    it('save → load gives the same output', async () => {
+    it('save → load (into a fresh base model) gives the same output', async () => {
       const dir = await mkdtemp(join(tmpdir(), 'hydralora-conf-'));
       try {
         const { model, handle } = build(spec);
@@ -110,18 +137,20 @@ export function describeAdapterConformance(spec: ConformanceSpec): void {
         const before = hostValues(() => model.forward(input(), ctx));
         await saveAdapter(handle, dir);
         handle.dispose();
+        model.dispose();
+        const fresh = new FakeMlpModel(DIM);
         const warnings: string[] = [];
-        const loaded = await loadAdapter(model, dir, { onWarning: (m) => warnings.push(m) });
+        const loaded = await loadAdapter(fresh, dir, { onWarning: (m) => warnings.push(m) });
         expect(warnings).toEqual([]);
         expect(loaded.config().method).toBe(spec.method);
         expect(
           maxDiff(
-            hostValues(() => model.forward(input(), ctx)),
+            hostValues(() => fresh.forward(input(), ctx)),
             before,
           ),
         ).toBe(0);
         loaded.dispose();
-        model.dispose();
+        fresh.dispose();
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -29,8 +29,9 @@ export class FakeLinear implements Linear {
   }
 
   apply(x: tf.Tensor, ctx: ForwardContext = {}): tf.Tensor {
-    const base = linear(x, this.weight, this.bias);
-    return this.adapter ? this.adapter.forward(x, base, ctx) : base;
+    const input = this.adapter?.input ? this.adapter.input(x, ctx) : x;
+    const base = linear(input, this.weight, this.bias);
+    return this.adapter ? this.adapter.forward(input, base, ctx) : base;
   }
 
   dispose(): void {
@@ -62,6 +63,20 @@ export class FakeMlpModel implements AdaptableModel {
 
   namedLinears(): Map<string, Linear> {
     return new Map(this.linears.map((l) => [l.name, l]));
+  }
+
+  /** Every weight by Hugging Face name (`….weight` [in, out], `….bias`). */
+  parameters(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const l of this.linears) {
+      out.set(`${l.name}.weight`, l.weight);
+      if (l.bias) out.set(`${l.name}.bias`, l.bias);
+    }
+    return out;
+  }
+
+  setTrainable(trainable: boolean): void {
+    for (const v of this.parameters().values()) v.trainable = trainable;
   }
 
   forward(x: tf.Tensor, ctx: ForwardContext = {}): tf.Tensor {

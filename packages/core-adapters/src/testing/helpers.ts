@@ -2,6 +2,7 @@
 import { mulberry32 } from '@hydralora/common';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdapterModel } from '../adapter-model.js';
+import { AdapterLayer } from '../layer/adapter-layer.js';
 
 /** Deterministic pseudo-random values in [-scale, scale) (mulberry32). */
 export function randomValues(count: number, seed: number, scale = 1): Float32Array {
@@ -23,9 +24,19 @@ export function randomTensor(shape: number[], seed: number, scale = 1): tf.Tenso
   );
 }
 
-/** Give every B (and gate) of an adapter non-zero values, so that outputs depend on all of them. */
+/**
+ * Give every B (and gate) of an adapter non-zero values, so that outputs depend on all of them;
+ * other methods' variables move by up to ±scale from where they are ((IA)³'s ones, full's weights).
+ */
 export function perturbAdapter(handle: AdapterModel, seed = 5, scale = 0.3): void {
   let s = seed;
+  const whole = handle.wholeModel();
+  const layers = [...handle.moduleLayers().values()];
+  if (whole || !layers.every((l) => l instanceof AdapterLayer)) {
+    for (const v of handle.trainableVariables())
+      tf.tidy(() => v.assign(tf.add(v, randomTensor(v.shape, s++, scale))));
+    return;
+  }
   for (const layer of handle.layers().values()) {
     for (const v of [layer.bCat, ...(layer.router?.gate ? [layer.router.gate] : [])]) {
       tf.tidy(() => v.assign(randomTensor(v.shape, s++, scale)));
