@@ -75,6 +75,10 @@ export default defineConfig({
           ],
         },
         {
+          text: 'Baselines',
+          items: [{ text: 'Prompt tuning', link: '/methods/prompt-tuning' }],
+        },
+        {
           text: 'Guides',
           items: [
             { text: 'Overview', link: '/guides/' },

@@ -9,6 +9,7 @@ import { type AdapterConfig, type AdapterConfigInput, parseAdapterConfig } from 
 import { AdapterLayer, type ComponentInferrer } from './layer/adapter-layer.js';
 import { type MethodRegistry, methodRegistry } from './methods/registry.js';
 import type { AdaptableModel } from './model-types.js';
+import type { VirtualTokenModule } from './prompt/module.js';
 import { AdapterSlot } from './slot.js';
 import { resolveTargets } from './targeting.js';
 
@@ -27,13 +28,23 @@ export interface InjectOptions {
   source?: string;
   /** Told about absurd sizes (`ParameterReport.warnings`); default `console.warn`. */
   onWarning?: (message: string) => void;
+  /** Text → token ids: prompt tuning's TEXT initialisation needs it. */
+  tokenize?: (text: string) => number[];
+  /** The adapter is built to receive saved tensors (initialisation that needs more is skipped). */
+  loading?: boolean;
 }
+
+/** Name of the prompt-learning module in parameter reports and named variables (PEFT's attribute). */
+export const PROMPT_ENCODER = 'prompt_encoder';
 
 const handles = new WeakMap<AdaptableModel, AdapterModel>();
 
 export class AdapterModel {
   readonly slots = new Map<string, AdapterSlot>();
   private readonly configs = new Map<string, AdapterConfig>();
+  /** Prompt-learning adapters' virtual-token modules (they adapt no linear). */
+  private readonly virtual = new Map<string, VirtualTokenModule>();
+  private virtualEnabled = true;
   private activeName: string | null = null;
 
   private constructor(readonly model: AdaptableModel) {}
@@ -74,6 +85,25 @@ export class AdapterModel {
       throw new Error(`${source}: an adapter named '${name}' already exists on this model`);
     const config = parseAdapterConfig(input, source);
     const method = (options.registry ?? methodRegistry).get(config.method, source);
+    if (method.virtualTokens) {
+      const { setVirtualTokens, virtualTokenGeometry } = this.model;
+      if (!setVirtualTokens || !virtualTokenGeometry) {
+        throw new Error(
+          `${source}: method '${method.name}' adds virtual tokens, but the model has no virtual-token hook (setVirtualTokens, virtualTokenGeometry)`,
+        );
+      }
+      const module = method.virtualTokens.create(config, {
+        geometry: virtualTokenGeometry.call(this.model),
+        ...(this.model.embedTokens ? { embedTokens: this.model.embedTokens } : {}),
+        ...(options.tokenize ? { tokenize: options.tokenize } : {}),
+        loading: options.loading ?? false,
+        source,
+      });
+      this.virtual.set(name, module);
+      this.configs.set(name, config);
+      this.setActiveAdapter(name);
+      return this;
+    }
     const shape = method.shape(config);
     const linears = this.model.namedLinears();
     const targets = resolveTargets([...linears.keys()], config, {
@@ -111,6 +141,20 @@ export class AdapterModel {
     }
     for (const slot of this.slots.values()) slot.active = slot.layers.has(name) ? name : null;
     this.activeName = name;
+    this.installVirtualTokens();
+  }
+
+  /** The virtual-token module of a prompt-learning adapter (undefined for other methods). */
+  virtualTokens(name = this.requireActive()): VirtualTokenModule | undefined {
+    this.config(name);
+    return this.virtual.get(name);
+  }
+
+  /** Give the model the active adapter's virtual tokens (none when disabled or not prompt learning). */
+  private installVirtualTokens(): void {
+    const module = this.activeName === null ? undefined : this.virtual.get(this.activeName);
+    if (this.model.setVirtualTokens && (module || this.virtual.size > 0))
+      this.model.setVirtualTokens((this.virtualEnabled && module) || null);
   }
 
   /** The active adapter's layers by module name (or another adapter's). */
@@ -130,14 +174,18 @@ export class AdapterModel {
       if (slot.merged) throw new Error(`${slot.linear.name}: unmerge before disabling adapters`);
       slot.enabled = false;
     }
+    this.virtualEnabled = false;
+    this.installVirtualTokens();
   }
 
   enable(): void {
     for (const slot of this.slots.values()) slot.enabled = true;
+    this.virtualEnabled = true;
+    this.installVirtualTokens();
   }
 
   get enabled(): boolean {
-    return [...this.slots.values()].every((s) => s.enabled);
+    return this.virtualEnabled && [...this.slots.values()].every((s) => s.enabled);
   }
 
   /** Whether the active adapter is merged into the base weights. */
@@ -152,6 +200,11 @@ export class AdapterModel {
    */
   merge(options: MergeOptions = {}): void {
     const name = this.requireActive();
+    if (this.virtual.has(name)) {
+      throw new Error(
+        `merge: adapter '${name}' (${this.config(name).method}) adds virtual tokens; it has no weight update to merge`,
+      );
+    }
     if (this.merged) throw new Error(`adapter '${name}' is already merged`);
     for (const [module, layer] of this.layers(name)) {
       const weights = this.mergeWeights(layer, options, module);
@@ -179,7 +232,22 @@ export class AdapterModel {
 
   /** Trainable variables of an adapter (default: the active one): A's, B's and gates. */
   trainableVariables(name = this.requireActive()): tf.Variable[] {
-    return [...this.layers(name).values()].flatMap((l) => l.variables());
+    return [...this.namedVariables(name).values()];
+  }
+
+  /**
+   * The trainable variables by stable name: `<module>#<i>` for each adapted linear, and
+   * `prompt_encoder#<i>` for a prompt-learning adapter's table and encoder weights.
+   */
+  namedVariables(name = this.requireActive()): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [module, layer] of this.layers(name))
+      layer.variables().forEach((v, i) => out.set(`${module}#${i}`, v));
+    this.virtual
+      .get(name)
+      ?.variables()
+      .forEach((v, i) => out.set(`${PROMPT_ENCODER}#${i}`, v));
+    return out;
   }
 
   /** Trainable parameters per module and as % of the base model. */
@@ -188,6 +256,8 @@ export class AdapterModel {
       module,
       parameters: layer.parameterCount(),
     }));
+    const virtual = this.virtual.get(name);
+    if (virtual) perModule.push({ module: PROMPT_ENCODER, parameters: virtual.parameterCount() });
     const trainable = perModule.reduce((n, m) => n + m.parameters, 0);
     const base =
       this.model.numParameters?.() ??
@@ -231,6 +301,12 @@ export class AdapterModel {
         slot.linear.setAdapter(null);
         this.slots.delete(module);
       }
+    }
+    const virtual = this.virtual.get(name);
+    if (virtual) {
+      if (this.activeName === name) this.model.setVirtualTokens?.(null);
+      virtual.dispose();
+      this.virtual.delete(name);
     }
     this.configs.delete(name);
     if (this.activeName === name) {

@@ -12,14 +12,16 @@ describe('method registry', () => {
       'hydra-diverse',
       'lora-moe',
       'inverted-hydra',
+      'prompt-tuning',
     ]);
+    expect(registry.byPeftType('PROMPT_TUNING', 'f.json').name).toBe('prompt-tuning');
     expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
     expect(() => registry.register(hydraMethod)).toThrow(/'hydra' is already registered/);
     expect(() => registry.register({ ...hydraMethod, name: 'other' })).toThrow(
       /peft_type 'HYDRALORA' is already used/,
     );
     expect(() => registry.get('dora', 'cfg.json')).toThrow(
-      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra`,
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, prompt-tuning`,
     );
   });
 });

@@ -3,6 +3,7 @@ import { hydraDiverseMethod } from './hydra-diverse/index.js';
 import { invertedHydraMethod } from './inverted-hydra/index.js';
 import { loraMethod } from './lora/index.js';
 import { loraMoeMethod } from './lora-moe/index.js';
+import { promptTuningMethod } from './prompt-tuning/index.js';
 import { splitMethod } from './split/index.js';
 import type { AdapterMethod } from './types.js';
 
@@ -45,7 +46,10 @@ export class MethodRegistry {
   }
 }
 
-/** A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra. */
+/**
+ * A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe,
+ * inverted-hydra, and the prompt-learning prompt-tuning.
+ */
 export function createMethodRegistry(): MethodRegistry {
   const registry = new MethodRegistry();
   for (const m of [
@@ -55,6 +59,7 @@ export function createMethodRegistry(): MethodRegistry {
     hydraDiverseMethod,
     loraMoeMethod,
     invertedHydraMethod,
+    promptTuningMethod,
   ]) {
     registry.register(m);
   }
