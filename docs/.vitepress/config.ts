@@ -76,7 +76,10 @@ export default defineConfig({
         },
         {
           text: 'Baselines',
-          items: [{ text: 'Prompt tuning', link: '/methods/prompt-tuning' }],
+          items: [
+            { text: 'Prompt tuning', link: '/methods/prompt-tuning' },
+            { text: 'Prefix tuning', link: '/methods/prefix-tuning' },
+          ],
         },
         {
           text: 'Guides',

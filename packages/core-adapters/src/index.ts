@@ -76,6 +76,7 @@ export { hydraDiverseMethod } from './methods/hydra-diverse/index.js';
 export { invertedHydraMethod } from './methods/inverted-hydra/index.js';
 export { loraMethod } from './methods/lora/index.js';
 export { loraMoeMethod } from './methods/lora-moe/index.js';
+export { prefixTuningMethod } from './methods/prefix-tuning/index.js';
 export { promptTuningMethod, textInitIds } from './methods/prompt-tuning/index.js';
 export { createMethodRegistry, MethodRegistry, methodRegistry } from './methods/registry.js';
 export { splitMethod } from './methods/split/index.js';
@@ -89,6 +90,7 @@ export type {
   VirtualTokenAdapter,
   VirtualTokenGeometry,
 } from './model-types.js';
+export { MlpEncoder, type MlpLayerSpec } from './prompt/mlp-encoder.js';
 export {
   normalTable,
   PrefixModule,

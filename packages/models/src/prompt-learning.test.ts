@@ -52,7 +52,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-const CASES = ['prompt-tuning'];
+const CASES = ['prompt-tuning', 'prefix-tuning', 'prefix-projection'];
 
 describe.each(CASES)('%s: PEFT files from the PyTorch reference', (name) => {
   let model: LlamaForCausalLM;
@@ -161,6 +161,64 @@ describeVirtualTokenConformance({
   method: 'prompt-tuning',
   ...tiny,
   expected: { savedShape: [3, 16], tokenDim: 16, numAttentionHeads: 4, numLayers: 2 },
+});
+
+/** Cases whose encoder the reference ran: the config to build them in training form. */
+const ENCODER_CASES: [string, Record<string, unknown>][] = [
+  ['prefix-projection', { method: 'prefix-tuning', prefix_projection: true, encoder_hidden_size: 24 }],
+];
+
+describe.each(ENCODER_CASES)(
+  '%s: the encoder (training form) against the PyTorch reference',
+  (name, config) => {
+    it('produces the reference tokens and logits; saving writes the produced table', async () => {
+      const model = loadModel(path.join(FIXTURES, 'llama-untied'));
+      const handle = injectAdapters(model, { ...config, num_virtual_tokens: 3 } as never);
+      const module = handle.virtualTokens()!;
+      const weights = decodeSafetensors(
+        fs.readFileSync(path.join(DIR, name, 'encoder.safetensors')),
+        'encoder.safetensors',
+      ).tensors;
+      const { 'embedding.weight': table, ...encoder } = weights;
+      tf.tidy(() => module.table.assign(tf.tensor(table!.data, table!.shape)));
+      module.promptEncoder!.assignTorch(encoder, 'encoder.safetensors');
+      const produced = module.savedEmbeddings();
+      const dProduced = maxDiff(produced.data, arrays[`${name}.produced`]!.data, 1);
+      const vocab = model.config.vocab_size;
+      const full = model.forward({ inputIds: expected.input_ids });
+      const padded = model.forward({ inputIds: expected.input_ids, attentionMask: expected.attention_mask });
+      const dFull = maxDiff(full.dataSync(), arrays[`${name}.logits`]!.data, vocab);
+      const dPadded = maxDiff(
+        padded.dataSync(),
+        arrays[`${name}.padded`]!.data,
+        vocab,
+        expected.attention_mask,
+      );
+      tf.dispose([full, padded]);
+      console.log(
+        `${name} (encoder): max |Δ| produced ${dProduced.toExponential(2)}, logits ${dFull.toExponential(2)}, padded ${dPadded.toExponential(2)}`,
+      );
+      expect(dProduced).toBeLessThan(1e-5);
+      expect(dFull).toBeLessThan(LOGIT_TOLERANCE);
+      expect(dPadded).toBeLessThan(LOGIT_TOLERANCE);
+      handle.dispose();
+      model.dispose();
+    });
+  },
+);
+
+describeVirtualTokenConformance({
+  method: 'prefix-tuning',
+  ...tiny,
+  // GQA: the prefixes have the 2 key/value heads of width 4, token_dim = 8
+  expected: { savedShape: [3, 2 * 2 * 8], tokenDim: 8, numAttentionHeads: 2, numLayers: 2 },
+});
+
+describeVirtualTokenConformance({
+  method: 'prefix-tuning',
+  config: { prefix_projection: true, encoder_hidden_size: 10 },
+  ...tiny,
+  expected: { savedShape: [3, 2 * 2 * 8], tokenDim: 8, numAttentionHeads: 2, numLayers: 2 },
 });
 
 describe('prompt tuning: initialisation', () => {

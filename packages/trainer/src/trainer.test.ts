@@ -128,7 +128,10 @@ describe('Trainer', () => {
   });
 });
 
-describe.each([['prompt-tuning', {}]])('Trainer with the prompt-learning method %s', (method, extra) => {
+describe.each<[string, Record<string, unknown>]>([
+  ['prompt-tuning', {}],
+  ['prefix-tuning', { prefix_projection: true }],
+])('Trainer with the prompt-learning method %s', (method, extra) => {
   const promptAdapter = { method, num_virtual_tokens: 4, ...extra };
   const args = { steps: 6, lr: 5e-2, warmupSteps: 0, microBatchSize: 4, checkpointEvery: 2, seed: 2 };
   const ids = [[3, 4, 5, 6, 7]];

@@ -195,6 +195,7 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
       'PROMPT_TUNING',
       ['--prompt-tuning-init', 'TEXT', '--prompt-tuning-init-text', 'Add the numbers.'],
     ],
+    ['prefix-tuning', 'PREFIX_TUNING', ['--prefix-projection']],
   ])('train --method %s, then score and generate with the saved adapter', (method, peftType, extra) => {
     it('trains (the loss falls), saves in PEFT layout, and the adapter changes score and generate', () => {
       const out = mkdtempSync(path.join(os.tmpdir(), `train-${method}-`));

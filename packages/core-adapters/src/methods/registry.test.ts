@@ -13,7 +13,9 @@ describe('method registry', () => {
       'lora-moe',
       'inverted-hydra',
       'prompt-tuning',
+      'prefix-tuning',
     ]);
+    expect(registry.byPeftType('PREFIX_TUNING', 'f.json').name).toBe('prefix-tuning');
     expect(registry.byPeftType('PROMPT_TUNING', 'f.json').name).toBe('prompt-tuning');
     expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
     expect(() => registry.register(hydraMethod)).toThrow(/'hydra' is already registered/);
@@ -21,7 +23,7 @@ describe('method registry', () => {
       /peft_type 'HYDRALORA' is already used/,
     );
     expect(() => registry.get('dora', 'cfg.json')).toThrow(
-      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, prompt-tuning`,
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, prompt-tuning, prefix-tuning`,
     );
   });
 });

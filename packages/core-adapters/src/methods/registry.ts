@@ -3,6 +3,7 @@ import { hydraDiverseMethod } from './hydra-diverse/index.js';
 import { invertedHydraMethod } from './inverted-hydra/index.js';
 import { loraMethod } from './lora/index.js';
 import { loraMoeMethod } from './lora-moe/index.js';
+import { prefixTuningMethod } from './prefix-tuning/index.js';
 import { promptTuningMethod } from './prompt-tuning/index.js';
 import { splitMethod } from './split/index.js';
 import type { AdapterMethod } from './types.js';
@@ -48,7 +49,7 @@ export class MethodRegistry {
 
 /**
  * A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe,
- * inverted-hydra, and the prompt-learning prompt-tuning.
+ * inverted-hydra, and the prompt-learning prompt-tuning and prefix-tuning.
  */
 export function createMethodRegistry(): MethodRegistry {
   const registry = new MethodRegistry();
@@ -60,6 +61,7 @@ export function createMethodRegistry(): MethodRegistry {
     loraMoeMethod,
     invertedHydraMethod,
     promptTuningMethod,
+    prefixTuningMethod,
   ]) {
     registry.register(m);
   }
