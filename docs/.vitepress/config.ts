@@ -75,6 +75,13 @@ export default defineConfig({
           ],
         },
         {
+          text: 'Baselines',
+          items: [
+            { text: 'Prompt tuning', link: '/methods/prompt-tuning' },
+            { text: 'Prefix tuning', link: '/methods/prefix-tuning' },
+          ],
+        },
+        {
           text: 'Guides',
           items: [
             { text: 'Overview', link: '/guides/' },

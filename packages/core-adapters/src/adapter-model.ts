@@ -10,6 +10,7 @@ import { AdapterLayer, type ComponentInferrer } from './layer/adapter-layer.js';
 import type { ModuleLayer, WholeModelModule } from './layer/module-layer.js';
 import { type MethodRegistry, methodRegistry } from './methods/registry.js';
 import type { AdaptableModel } from './model-types.js';
+import type { VirtualTokenModule } from './prompt/module.js';
 import { AdapterSlot } from './slot.js';
 import { resolveTargets } from './targeting.js';
 
@@ -28,7 +29,14 @@ export interface InjectOptions {
   source?: string;
   /** Told about absurd sizes (`ParameterReport.warnings`); default `console.warn`. */
   onWarning?: (message: string) => void;
+  /** Text → token ids: prompt tuning's TEXT initialisation needs it. */
+  tokenize?: (text: string) => number[];
+  /** The adapter is built to receive saved tensors (initialisation that needs more is skipped). */
+  loading?: boolean;
 }
+
+/** Name of the prompt-learning module in parameter reports and named variables (PEFT's attribute). */
+export const PROMPT_ENCODER = 'prompt_encoder';
 
 const handles = new WeakMap<AdaptableModel, AdapterModel>();
 
@@ -37,6 +45,9 @@ export class AdapterModel {
   private readonly configs = new Map<string, AdapterConfig>();
   /** Whole-model adapters (full fine-tuning): at most one, and then the only adapter. */
   private readonly whole = new Map<string, WholeModelModule>();
+  /** Prompt-learning adapters' virtual-token modules (they adapt no linear). */
+  private readonly virtual = new Map<string, VirtualTokenModule>();
+  private virtualEnabled = true;
   private activeName: string | null = null;
 
   private constructor(readonly model: AdaptableModel) {}
@@ -94,6 +105,25 @@ export class AdapterModel {
       this.activeName = name;
       return this;
     }
+    if (method.virtualTokens) {
+      const { setVirtualTokens, virtualTokenGeometry } = this.model;
+      if (!setVirtualTokens || !virtualTokenGeometry) {
+        throw new Error(
+          `${source}: method '${method.name}' adds virtual tokens, but the model has no virtual-token hook (setVirtualTokens, virtualTokenGeometry)`,
+        );
+      }
+      const module = method.virtualTokens.create(config, {
+        geometry: virtualTokenGeometry.call(this.model),
+        ...(this.model.embedTokens ? { embedTokens: this.model.embedTokens } : {}),
+        ...(options.tokenize ? { tokenize: options.tokenize } : {}),
+        loading: options.loading ?? false,
+        source,
+      });
+      this.virtual.set(name, module);
+      this.configs.set(name, config);
+      this.setActiveAdapter(name);
+      return this;
+    }
     const shape = method.shape(config);
     const linears = this.model.namedLinears();
     const targets = resolveTargets([...linears.keys()], config, {
@@ -133,6 +163,20 @@ export class AdapterModel {
     }
     for (const slot of this.slots.values()) slot.active = slot.layers.has(name) ? name : null;
     this.activeName = name;
+    this.installVirtualTokens();
+  }
+
+  /** The virtual-token module of a prompt-learning adapter (undefined for other methods). */
+  virtualTokens(name = this.requireActive()): VirtualTokenModule | undefined {
+    this.config(name);
+    return this.virtual.get(name);
+  }
+
+  /** Give the model the active adapter's virtual tokens (none when disabled or not prompt learning). */
+  private installVirtualTokens(): void {
+    const module = this.activeName === null ? undefined : this.virtual.get(this.activeName);
+    if (this.model.setVirtualTokens && (module || this.virtual.size > 0))
+      this.model.setVirtualTokens((this.virtualEnabled && module) || null);
   }
 
   /**
@@ -183,14 +227,18 @@ export class AdapterModel {
       if (slot.merged) throw new Error(`${slot.linear.name}: unmerge before disabling adapters`);
       slot.enabled = false;
     }
+    this.virtualEnabled = false;
+    this.installVirtualTokens();
   }
 
   enable(): void {
     for (const slot of this.slots.values()) slot.enabled = true;
+    this.virtualEnabled = true;
+    this.installVirtualTokens();
   }
 
   get enabled(): boolean {
-    return [...this.slots.values()].every((s) => s.enabled);
+    return this.virtualEnabled && [...this.slots.values()].every((s) => s.enabled);
   }
 
   /** Whether the active adapter is merged into the base weights. */
@@ -208,6 +256,11 @@ export class AdapterModel {
     if (this.whole.has(name)) {
       throw new Error(
         `merge: adapter '${name}' (full fine-tuning) trains the base weights in place: there is nothing to merge`,
+      );
+    }
+    if (this.virtual.has(name)) {
+      throw new Error(
+        `merge: adapter '${name}' (${this.config(name).method}) adds virtual tokens; it has no weight update to merge`,
       );
     }
     if (this.merged) throw new Error(`adapter '${name}' is already merged`);
@@ -244,7 +297,8 @@ export class AdapterModel {
 
   /**
    * The trainable variables by stable name: `<module>#<i>` for each adapted linear, the model's
-   * parameter names for a whole-model method (full fine-tuning).
+   * parameter names for a whole-model method (full fine-tuning), and `prompt_encoder#<i>` for a
+   * prompt-learning adapter's table and encoder weights.
    */
   namedVariables(name = this.requireActive()): Map<string, tf.Variable> {
     const whole = this.wholeModel(name);
@@ -252,6 +306,10 @@ export class AdapterModel {
     const out = new Map<string, tf.Variable>();
     for (const [module, layer] of this.moduleLayers(name))
       layer.variables().forEach((v, i) => out.set(`${module}#${i}`, v));
+    this.virtual
+      .get(name)
+      ?.variables()
+      .forEach((v, i) => out.set(`${PROMPT_ENCODER}#${i}`, v));
     return out;
   }
 
@@ -264,6 +322,8 @@ export class AdapterModel {
           module,
           parameters: layer.parameterCount(),
         }));
+    const virtual = this.virtual.get(name);
+    if (virtual) perModule.push({ module: PROMPT_ENCODER, parameters: virtual.parameterCount() });
     const trainable = perModule.reduce((n, m) => n + m.parameters, 0);
     const base =
       this.model.numParameters?.() ??
@@ -310,6 +370,12 @@ export class AdapterModel {
         slot.linear.setAdapter(null);
         this.slots.delete(module);
       }
+    }
+    const virtual = this.virtual.get(name);
+    if (virtual) {
+      if (this.activeName === name) this.model.setVirtualTokens?.(null);
+      virtual.dispose();
+      this.virtual.delete(name);
     }
     this.configs.delete(name);
     if (this.activeName === name) {

@@ -6,6 +6,8 @@ import { formatSchemaError } from '@hydralora/common';
 import { z } from 'zod';
 
 const patternSchema = z.union([z.array(z.string().min(1)).min(1), z.string().min(1)]);
+/** target_modules: empty (the default) for prompt-learning methods, which adapt no linear. */
+const targetSchema = z.union([z.array(z.string().min(1)), z.string().min(1)]);
 
 /** Auxiliary router losses (coefficients; 0 = off, the default). */
 export const routerAuxSchema = z
@@ -21,7 +23,10 @@ export const adapterConfigSchema = z
     method: z
       .string()
       .default('lora')
-      .describe('adapter method: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full'),
+      .describe(
+        'adapter method: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, ' +
+          'prompt-tuning, prefix-tuning, p-tuning',
+      ),
     r: z.number().int().positive().default(8).describe('rank r of every A/B pair'),
     lora_alpha: z.number().positive().default(16).describe('α: the update is scaled by α/r'),
     lora_dropout: z
@@ -31,10 +36,12 @@ export const adapterConfigSchema = z
       .default(0)
       .describe('dropout on the adapter input x (training only)'),
     use_rslora: z.boolean().default(false).describe('scale by α/√r instead of α/r (rank-stabilised LoRA)'),
-    target_modules: patternSchema.describe(
-      'PEFT semantics: a list matches exact names or dotted suffixes, a string is a full-match regex, ' +
-        '"all-linear" is every linear but the output head',
-    ),
+    target_modules: targetSchema
+      .default([])
+      .describe(
+        'PEFT semantics: a list matches exact names or dotted suffixes, a string is a full-match regex, ' +
+          '"all-linear" is every linear but the output head (required by every method that adapts linears)',
+      ),
     exclude_modules: patternSchema
       .nullable()
       .default(null)
@@ -88,12 +95,57 @@ export const adapterConfigSchema = z
       .positive()
       .default(1)
       .describe('hydra-diverse: B heads ~ U(±scale/√(N·r)), centred so that Σᵢ Bᵢ = 0'),
+    // Prompt learning (prompt tuning, P-tuning, prefix tuning): PEFT's PromptLearningConfig keys.
+    num_virtual_tokens: z
+      .number()
+      .int()
+      .positive()
+      .default(20)
+      .describe('prompt learning: N, the virtual tokens placed before every sequence'),
+    prompt_tuning_init: z
+      .enum(['RANDOM', 'TEXT'])
+      .default('RANDOM')
+      .describe(
+        'prompt tuning: RANDOM (N(0, 1), as torch.nn.Embedding) or TEXT (embeddings of prompt_tuning_init_text)',
+      ),
+    prompt_tuning_init_text: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'prompt tuning: the text whose token embeddings (repeated or cut to N) initialise the prompt',
+      ),
+    encoder_reparameterization_type: z
+      .enum(['MLP', 'LSTM'])
+      .default('MLP')
+      .describe("P-tuning: the prompt encoder, PEFT's MLP or bidirectional LSTM + MLP"),
+    encoder_hidden_size: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('P-tuning and prefix_projection: hidden width of the encoder (default: token_dim)'),
+    encoder_num_layers: z.number().int().positive().default(2).describe('P-tuning LSTM: stacked layers'),
+    encoder_dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe('P-tuning LSTM: dropout between the stacked layers (training only)'),
+    prefix_projection: z
+      .boolean()
+      .default(false)
+      .describe(
+        'prefix tuning: produce the prefixes by an MLP from a [N, token_dim] embedding while training',
+      ),
   })
   .strict();
 
 /** A validated adapter configuration (every default filled in). */
 export type AdapterConfig = z.output<typeof adapterConfigSchema>;
-/** What users write: every field but `target_modules` is optional. */
+/** What users write: every field is optional (methods that adapt linears need `target_modules`). */
 export type AdapterConfigInput = z.input<typeof adapterConfigSchema>;
 
 /** Validate a config; errors name the source, the field and the value. */

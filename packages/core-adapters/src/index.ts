@@ -15,6 +15,7 @@ export {
   type InjectOptions,
   injectAdapters,
   type MergeOptions,
+  PROMPT_ENCODER,
 } from './adapter-model.js';
 export {
   type AdapterConfig,
@@ -59,6 +60,7 @@ export {
   saveAdapter,
   WEIGHTS_FILE,
 } from './io/peft-files.js';
+export { PROMPT_EMBEDDINGS, promptConfigJson } from './io/prompt-files.js';
 export { decodeSafetensors, encodeSafetensors, type HostTensor } from './io/safetensors.js';
 export { type PickledStorage, type PickledTensor, restrictedUnpickle } from './io/torch/pickle.js';
 export { isZip, readTorchCheckpoint, writeTorchCheckpoint } from './io/torch/torch-bin.js';
@@ -80,15 +82,36 @@ export { Ia3Layer } from './methods/ia3/layer.js';
 export { invertedHydraMethod } from './methods/inverted-hydra/index.js';
 export { loraMethod } from './methods/lora/index.js';
 export { loraMoeMethod } from './methods/lora-moe/index.js';
+export { prefixTuningMethod } from './methods/prefix-tuning/index.js';
+export { promptTuningMethod, textInitIds } from './methods/prompt-tuning/index.js';
 export { createMethodRegistry, MethodRegistry, methodRegistry } from './methods/registry.js';
 export { splitMethod } from './methods/split/index.js';
 export {
   type AdapterFiles,
   type AdapterMethod,
   type LayerFactoryOptions,
+  NO_LAYER_SHAPE,
   PLAIN_SHAPE,
   type WholeModelMethod,
 } from './methods/types.js';
-export type { AdaptableModel, ForwardContext, Linear, LinearAdapter } from './model-types.js';
+export type {
+  AdaptableModel,
+  ForwardContext,
+  Linear,
+  LinearAdapter,
+  PrefixKeyValue,
+  VirtualTokenAdapter,
+  VirtualTokenGeometry,
+} from './model-types.js';
+export { MlpEncoder, type MlpLayerSpec } from './prompt/mlp-encoder.js';
+export {
+  normalTable,
+  PrefixModule,
+  PromptEmbeddingModule,
+  type PromptEncoder,
+  type VirtualTokenHost,
+  type VirtualTokenMethod,
+  VirtualTokenModule,
+} from './prompt/module.js';
 export { AdapterSlot } from './slot.js';
 export { matchesPattern, resolveTargets, type TargetedModule } from './targeting.js';

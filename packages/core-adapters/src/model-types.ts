@@ -34,7 +34,35 @@ export interface Linear {
   setAdapter(adapter: LinearAdapter | null): void;
 }
 
-/** A model that exposes its linear layers by name. */
+/** One layer's virtual keys and values, [batch, numKeyValueHeads, N, headDim] each (keys not rotated). */
+export interface PrefixKeyValue {
+  key: tf.Tensor;
+  value: tf.Tensor;
+}
+
+/**
+ * What a prompt-learning adapter gives the model (the structural twin of @hydralora/models'
+ * `VirtualTokenAdapter`): N virtual tokens before every sequence, as input embeddings or as
+ * per-layer key/value prefixes. Both producers run inside the model's forward tidy scope.
+ */
+export interface VirtualTokenAdapter {
+  readonly numVirtualTokens: number;
+  /** [batch, N, hidden] (prompt tuning, P-tuning); `ctx.batchSize` is set. */
+  inputEmbeddings?(ctx: ForwardContext): tf.Tensor;
+  /** One prefix per decoder layer (prefix tuning); `ctx.batchSize` is set. */
+  pastKeyValues?(ctx: ForwardContext): PrefixKeyValue[];
+}
+
+/** The sizes of the model a prompt-learning adapter is built for. */
+export interface VirtualTokenGeometry {
+  hiddenSize: number;
+  numLayers: number;
+  numAttentionHeads: number;
+  numKeyValueHeads: number;
+  headDim: number;
+}
+
+/** A model that exposes its linear layers by name (and optionally the virtual-token hook). */
 export interface AdaptableModel {
   namedLinears(): Map<string, Linear>;
   /**
@@ -44,6 +72,12 @@ export interface AdaptableModel {
   parameters?(): Map<string, tf.Variable>;
   /** Make every weight trainable (or frozen again) in place: full fine-tuning's hook. */
   setTrainable?(trainable: boolean): void;
+  /** The prompt-learning hook: install (or with null, remove) the virtual tokens of every forward. */
+  setVirtualTokens?(adapter: VirtualTokenAdapter | null): void;
+  /** The sizes prompt-learning adapters need; present with `setVirtualTokens`. */
+  virtualTokenGeometry?(): VirtualTokenGeometry;
+  /** Token embedding [vocab, hidden] (prompt tuning's TEXT initialisation reads it). */
+  readonly embedTokens?: tf.Tensor;
   /** Total parameters of the base model (for %Param); default: the sum over the linears. */
   numParameters?(): number;
   /** Name of the output head that `all-linear` skips (default: `lm_head`, `output` or `embed_out`). */

@@ -57,6 +57,9 @@ export function resolveTargets(
   options: { outputHead?: string; source?: string } = {},
 ): TargetedModule[] {
   const source = options.source ?? 'adapter config';
+  if (Array.isArray(config.target_modules) && config.target_modules.length === 0) {
+    throw new Error(`${source}: field 'target_modules' is required for method '${config.method}'`);
+  }
   const heads = options.outputHead ? [options.outputHead] : OUTPUT_HEADS;
   const isHead = (name: string) => heads.some((h) => name === h || name.endsWith(`.${h}`));
   const selected = names.filter((name) => {

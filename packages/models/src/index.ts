@@ -80,6 +80,7 @@ export {
 } from './safetensors.js';
 export { TINY_CHAT_TEMPLATE, tinyTokenizerFiles, writeTinyTokenizer } from './tiny-tokenizer.js';
 export { type ChatMessage, type LoadedTokenizer, loadTokenizer } from './tokenizer.js';
+export type { PrefixKeyValue, VirtualTokenAdapter, VirtualTokenGeometry } from './virtual-tokens.js';
 export {
   checkpointShapes,
   type RandomInitOptions,

@@ -8,13 +8,18 @@ import * as tf from '@tensorflow/tfjs-core';
 export class KVCache {
   private readonly keys: (tf.Tensor | undefined)[];
   private readonly values: (tf.Tensor | undefined)[];
+  /**
+   * How many of the cached positions are virtual tokens of a prompt-learning adapter (placed
+   * first by the model on the call that filled the empty cache); 0 otherwise.
+   */
+  virtualLength = 0;
 
   constructor(readonly numLayers: number) {
     this.keys = new Array(numLayers).fill(undefined);
     this.values = new Array(numLayers).fill(undefined);
   }
 
-  /** Number of cached positions (0 when empty). */
+  /** Number of cached positions, virtual tokens included (0 when empty). */
   get length(): number {
     const k = this.keys[0];
     return k ? (k.shape[2] as number) : 0;
@@ -49,5 +54,6 @@ export class KVCache {
       this.keys[i] = undefined;
       this.values[i] = undefined;
     }
+    this.virtualLength = 0;
   }
 }

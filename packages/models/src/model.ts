@@ -12,6 +12,7 @@ import { buildMasks } from './masks.js';
 import { batchedProduct as bmm } from './products.js';
 import { applyRotary, inverseFrequencies, rotaryTables } from './rope.js';
 import type { HostTensor } from './safetensors.js';
+import type { PrefixKeyValue, VirtualTokenAdapter, VirtualTokenGeometry } from './virtual-tokens.js';
 import { transpose2d } from './weights.js';
 
 /** Inputs of one forward pass. */
@@ -80,6 +81,7 @@ export class LlamaForCausalLM {
   private readonly params = new Map<string, tf.Variable>();
   private readonly linears = new Map<string, Linear>();
   private lmHeadOwnsWeight: boolean;
+  private virtualTokens: VirtualTokenAdapter | null = null;
   private disposed = false;
   /** Prefix of this model's tfjs variable names (`llama<N>`), unique per instance. */
   readonly variablePrefix = `llama${nextModelId++}`;
@@ -204,6 +206,41 @@ export class LlamaForCausalLM {
     return new Map(this.params);
   }
 
+  /**
+   * Install (or with null, remove) the prompt-learning adapter whose virtual tokens every forward
+   * pass places before the real tokens (see {@link VirtualTokenAdapter}). A KV cache filled with
+   * other virtual tokens is refused on the next call.
+   */
+  setVirtualTokens(adapter: VirtualTokenAdapter | null): void {
+    if (adapter && !(Number.isInteger(adapter.numVirtualTokens) && adapter.numVirtualTokens > 0)) {
+      throw new Error(
+        `setVirtualTokens: numVirtualTokens = ${adapter.numVirtualTokens}; expected an integer > 0`,
+      );
+    }
+    if (adapter && !adapter.inputEmbeddings === !adapter.pastKeyValues) {
+      throw new Error(
+        'setVirtualTokens: the adapter must implement exactly one of inputEmbeddings, pastKeyValues',
+      );
+    }
+    this.virtualTokens = adapter;
+  }
+
+  /** Virtual tokens the installed prompt-learning adapter adds (0 when none): they use positions too. */
+  get numVirtualTokens(): number {
+    return this.virtualTokens?.numVirtualTokens ?? 0;
+  }
+
+  /** The sizes a prompt-learning adapter for this model must have. */
+  virtualTokenGeometry(): VirtualTokenGeometry {
+    return {
+      hiddenSize: this.config.hidden_size,
+      numLayers: this.config.num_hidden_layers,
+      numAttentionHeads: this.config.num_attention_heads,
+      numKeyValueHeads: this.resolved.numKeyValueHeads,
+      headDim: this.resolved.headDim,
+    };
+  }
+
   /** Total number of parameters (tied embeddings counted once). */
   numParameters(): number {
     let n = 0;
@@ -235,13 +272,22 @@ export class LlamaForCausalLM {
     if (cache && cache.batchSize !== undefined && cache.batchSize !== batch) {
       throw new Error(`forward: kvCache holds batch ${cache.batchSize} but inputIds has batch ${batch}`);
     }
-    const past = cache?.length ?? 0;
-    if (past + seq > this.config.max_position_embeddings) {
+    const virtual = this.virtualPlan(cache, batch, seq, inputs);
+    const { past } = virtual;
+    if (virtual.count + past + seq > this.config.max_position_embeddings) {
       throw new Error(
-        `forward: ${past + seq} positions (${past} cached + ${seq} new) exceed max_position_embeddings ${this.config.max_position_embeddings}`,
+        `forward: ${virtual.count + past + seq} positions (${virtual.count ? `${virtual.count} virtual + ` : ''}${past} cached + ${seq} new) exceed max_position_embeddings ${this.config.max_position_embeddings}`,
       );
     }
-    const masks = buildMasks(batch, seq, past, inputs.attentionMask, inputs.positionIds);
+    // Virtual tokens in this call's rows (input embeddings) or before them (prefix, or cached).
+    const rows = seq + virtual.inRows;
+    const masks = buildMasks(
+      batch,
+      rows,
+      virtual.count + past - virtual.inRows,
+      virtual.mask,
+      inputs.positionIds,
+    );
     const componentIds =
       inputs.componentIds === undefined
         ? undefined
@@ -255,32 +301,116 @@ export class LlamaForCausalLM {
       const ctx: ModelForwardContext = {
         ...(auxLosses ? { auxLosses } : {}),
         batchSize: batch,
-        seqLength: seq,
-        attentionMask: tf.tensor2d(masks.tokenMask, [batch, seq]),
+        seqLength: rows,
+        attentionMask: tf.tensor2d(masks.tokenMask, [batch, rows]),
         ...(componentIds ? { componentIds } : {}),
         ...(inputs.training ? { training: true } : {}),
         ...(inputs.dropoutSeed !== undefined ? { dropoutSeed: inputs.dropoutSeed } : {}),
       };
-      const { cos, sin } = rotaryTables(masks.positions, batch, seq, this.invFreq);
-      const bias = tf.tensor(masks.bias, [batch, 1, 1, seq, past + seq]);
+      const { cos, sin } = rotaryTables(masks.positions, batch, rows, this.invFreq);
+      const bias = tf.tensor(masks.bias, [batch, 1, 1, rows, virtual.count + past + seq]);
       const idTensor = tf.tensor1d(ids.flat(), 'int32');
-      let x = tf.reshape(tf.gather(this.embedTokens, idTensor), [batch, seq, this.config.hidden_size]);
+      const h = this.config.hidden_size;
+      let x = tf.reshape(tf.gather(this.embedTokens, idTensor), [batch, seq, h]);
+      if (virtual.inRows > 0) x = tf.concat([this.virtualEmbeddings(ctx, virtual.count), x], 1);
+      const prefixes = virtual.prefix ? this.prefixKeyValues(ctx, virtual.count) : undefined;
       this.layers.forEach((layer, i) => {
-        const next = this.decoderLayer(layer, i, x, ctx, cos, sin, bias, cache);
+        const next = this.decoderLayer(layer, i, x, ctx, cos, sin, bias, cache, prefixes?.[i]);
         x.dispose(); // the residual stream of the previous layer (the tape holds what it needs)
         x = next;
       });
       let headCtx = ctx;
+      if (virtual.inRows > 0) {
+        // the logits cover the real tokens only: labels stay aligned with inputIds
+        x = tf.slice(x, [0, virtual.inRows, 0], [batch, seq, h]);
+        headCtx = {
+          ...ctx,
+          seqLength: seq,
+          attentionMask: tf.slice(ctx.attentionMask, [0, virtual.inRows], [batch, seq]),
+        };
+      }
       if (inputs.lastTokenOnly) {
         x = tf.slice(x, [0, seq - 1, 0], [batch, 1, this.config.hidden_size]);
-        const lastMask = tf.slice(ctx.attentionMask, [0, seq - 1], [batch, 1]);
-        headCtx = { ...ctx, seqLength: 1, attentionMask: lastMask };
+        const lastMask = tf.slice(headCtx.attentionMask, [0, seq - 1], [batch, 1]);
+        headCtx = { ...headCtx, seqLength: 1, attentionMask: lastMask };
       }
       x = rmsNorm(x, this.norm, this.config.rms_norm_eps);
       const logits = this.head.forward(x, headCtx) as tf.Tensor3D;
       return auxLosses?.length ? { logits, auxLoss: tf.addN(auxLosses) as tf.Scalar } : { logits };
     });
+    if (cache && virtual.count > 0) cache.virtualLength = virtual.count;
     return { logits: out.logits, auxLoss: out.auxLoss ?? null };
+  }
+
+  /**
+   * Where this call's virtual tokens go: none; in its rows (input embeddings, when no cache or an
+   * empty one); as a prefix of every layer's keys/values; or already in the cache. Returns the
+   * padding mask over [virtual, past, new] (virtual tokens are real tokens) and the caller's past.
+   */
+  private virtualPlan(
+    cache: KVCache | undefined,
+    batch: number,
+    seq: number,
+    inputs: ForwardInputs,
+  ): { count: number; inRows: number; prefix: boolean; past: number; mask: ForwardInputs['attentionMask'] } {
+    const adapter = this.virtualTokens;
+    const count = adapter?.numVirtualTokens ?? 0;
+    const cached = cache?.length ?? 0;
+    const cachedVirtual = cache?.virtualLength ?? 0;
+    if (cached > 0 && cachedVirtual !== count) {
+      throw new Error(
+        `forward: kvCache holds ${cachedVirtual} virtual tokens but the model adds ${count}; use a new cache after changing the prompt-learning adapter`,
+      );
+    }
+    const past = cached - cachedVirtual;
+    if (count === 0) return { count, inRows: 0, prefix: false, past, mask: inputs.attentionMask };
+    if (inputs.positionIds) {
+      throw new Error(
+        'forward: positionIds cannot be combined with virtual tokens (positions count the virtual tokens first, as in PEFT)',
+      );
+    }
+    const placed = cached === 0; // this call places the virtual tokens
+    const given = inputs.attentionMask;
+    const rows =
+      given === undefined ? undefined : Array.isArray(given) ? given : (given.arraySync() as number[][]);
+    if (rows && (rows.length !== batch || rows.some((r) => r.length !== past + seq))) {
+      throw new Error(
+        `forward: attentionMask must be [${batch}, ${past + seq}] (past ${past} + ${seq} new tokens), got [${rows.length}, ${rows[0]?.length}]`,
+      );
+    }
+    const ones = new Array<number>(count).fill(1);
+    const mask = Array.from({ length: batch }, (_, b) => [
+      ...ones,
+      ...(rows?.[b] ?? new Array(past + seq).fill(1)),
+    ]);
+    const embeds = adapter?.inputEmbeddings !== undefined;
+    return { count, inRows: placed && embeds ? count : 0, prefix: placed && !embeds, past, mask };
+  }
+
+  private virtualEmbeddings(ctx: ModelForwardContext, count: number): tf.Tensor {
+    const e = this.virtualTokens!.inputEmbeddings!(ctx);
+    const expected = [ctx.batchSize, count, this.config.hidden_size];
+    if (e.shape.join(',') !== expected.join(','))
+      throw new Error(
+        `forward: the virtual-token adapter's inputEmbeddings are [${e.shape}], expected [${expected}]`,
+      );
+    return e;
+  }
+
+  private prefixKeyValues(ctx: ModelForwardContext, count: number): PrefixKeyValue[] {
+    const prefixes = this.virtualTokens!.pastKeyValues!(ctx);
+    const expected = [ctx.batchSize, this.resolved.numKeyValueHeads, count, this.resolved.headDim];
+    if (prefixes.length !== this.layers.length)
+      throw new Error(
+        `forward: the virtual-token adapter gave ${prefixes.length} prefixes for ${this.layers.length} layers`,
+      );
+    prefixes.forEach((p, i) => {
+      for (const t of [p.key, p.value]) {
+        if (t.shape.join(',') !== expected.join(','))
+          throw new Error(`forward: layer ${i}: prefix key/value is [${t.shape}], expected [${expected}]`);
+      }
+    });
+    return prefixes;
   }
 
   private decoderLayer(
@@ -292,6 +422,7 @@ export class LlamaForCausalLM {
     sin: tf.Tensor,
     bias: tf.Tensor,
     cache: KVCache | undefined,
+    prefix?: PrefixKeyValue,
   ): tf.Tensor {
     const { batchSize: b, seqLength: t } = ctx;
     const { headDim: d, numKeyValueHeads: kvHeads } = this.resolved;
@@ -312,6 +443,12 @@ export class LlamaForCausalLM {
     const vh = layer.vProj.forward(r, ctx);
     let v = split(vh, kvHeads);
     tf.dispose([r, qh, kh, vh]);
+    if (prefix) {
+      // prefix tuning: the layer's virtual keys/values come first (keys are not rotated, as PEFT's past_key_values)
+      const [pk, pv] = [tf.concat([prefix.key, k], 2), tf.concat([prefix.value, v], 2)];
+      tf.dispose([k, v]);
+      [k, v] = [pk, pv];
+    }
     if (cache) {
       const full = cache.update(index, k, v); // the cache owns the concatenated tensors
       tf.dispose([k, v]);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AdapterModel, loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import { loadPretrained } from '@hydralora/models';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
 import { parseTrainConfig } from './config.js';
@@ -212,5 +213,81 @@ describe('Trainer', () => {
     );
     expect(existsSync(path.join(out, 'adapter'))).toBe(false);
     expect(existsSync(path.join(out, 'run.json'))).toBe(false);
+  });
+});
+
+describe.each<[string, Record<string, unknown>]>([
+  ['prompt-tuning', {}],
+  ['prefix-tuning', { prefix_projection: true }],
+])('Trainer with the prompt-learning method %s', (method, extra) => {
+  const promptAdapter = { method, num_virtual_tokens: 4, ...extra };
+  const args = { steps: 6, lr: 5e-2, warmupSteps: 0, microBatchSize: 4, checkpointEvery: 2, seed: 2 };
+  const ids = [[3, 4, 5, 6, 7]];
+
+  it('trains (the loss falls), saves, and the loaded adapter gives the trained logits', async () => {
+    const base = await loadPretrained(modelDir);
+    const trainer = new Trainer({
+      model: base,
+      adapter: promptAdapter,
+      trainData: rows,
+      args,
+      outDir: tmp(),
+    });
+    expect([...trainer.parameters().keys()][0]).toBe('prompt_encoder#0');
+    const result = await trainer.train();
+    expect(result.history.at(-1)!.loss).toBeLessThan(result.history[0]!.loss);
+    const trained = tf.tidy(() => base.model.forward({ inputIds: ids }).dataSync());
+    const dir = await trainer.save();
+    trainer.adapter.dispose();
+    base.model.dispose();
+    const fresh = await loadPretrained(modelDir);
+    await loadAdapter(fresh.model, dir);
+    const loaded = tf.tidy(() => fresh.model.forward({ inputIds: ids }).dataSync());
+    let diff = 0;
+    trained.forEach((v, i) => {
+      diff = Math.max(diff, Math.abs(v - loaded[i]!));
+    });
+    expect(diff).toBeLessThan(1e-5);
+    fresh.model.dispose();
+  });
+
+  it('resumes bit-identically from a checkpoint', async () => {
+    const straightBase = await loadPretrained(modelDir);
+    const straight = new Trainer({
+      model: straightBase,
+      adapter: promptAdapter,
+      trainData: rows,
+      args,
+      outDir: tmp(),
+    });
+    const s = await straight.train();
+    const expected = await weights(straight);
+    straightBase.model.dispose();
+    const out = tmp();
+    const firstBase = await loadPretrained(modelDir);
+    const first = new Trainer({
+      model: firstBase,
+      adapter: promptAdapter,
+      trainData: rows,
+      args,
+      outDir: out,
+      stopAfterStep: 3,
+    });
+    await first.train();
+    firstBase.model.dispose();
+    const againBase = await loadPretrained(modelDir);
+    const again = new Trainer({
+      model: againBase,
+      adapter: promptAdapter,
+      trainData: rows,
+      args,
+      outDir: out,
+      resume: true,
+    });
+    const r = await again.train();
+    expect(r.startStep).toBe(2);
+    expect(r.history.map((h) => h.loss)).toEqual(s.history.map((h) => h.loss));
+    expect(await weights(again)).toEqual(expected);
+    againBase.model.dispose();
   });
 });

@@ -122,7 +122,13 @@ export class Trainer {
       if (options.adapter.model !== pretrained.model)
         throw new Error('Trainer: the AdapterModel given was injected into another model than options.model');
       this.adapter = options.adapter;
-    } else this.adapter = injectAdapters(pretrained.model, options.adapter);
+    } else {
+      const tokenizer = this.tokenizer;
+      // a tokenizer for methods initialised from text (prompt tuning's TEXT init)
+      this.adapter = injectAdapters(pretrained.model, options.adapter, 'default', {
+        tokenize: (text) => tokenizer.encode(text),
+      });
+    }
     const maxId = Math.max(-1, ...ids);
     this.componentIndex = new Map(
       Array.from({ length: Math.max(maxId + 1, this.components.length) + 1 }, (_, i) => [String(i), i]),
@@ -227,7 +233,8 @@ export class Trainer {
 
 /**
  * Named trainable variables of the active adapter, stable across processes: `<module>#<i>` per
- * adapted linear, the model's own parameter names for full fine-tuning.
+ * adapted linear (`prompt_encoder#<i>` for a prompt-learning adapter), the model's own parameter
+ * names for full fine-tuning.
  */
 export function adapterParameters(adapter: AdapterModel): Map<string, tf.Variable> {
   return adapter.namedVariables();

@@ -253,4 +253,64 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
     expect(gen.status, gen.stderr).toBe(0);
     expect(JSON.parse(gen.stdout).tokens.length).toBeGreaterThan(0);
   });
+
+  describe.each([
+    [
+      'prompt-tuning',
+      'PROMPT_TUNING',
+      ['--prompt-tuning-init', 'TEXT', '--prompt-tuning-init-text', 'Add the numbers.'],
+    ],
+    ['prefix-tuning', 'PREFIX_TUNING', ['--prefix-projection']],
+  ])('train --method %s, then score and generate with the saved adapter', (method, peftType, extra) => {
+    it('trains (the loss falls), saves in PEFT layout, and the adapter changes score and generate', () => {
+      const out = mkdtempSync(path.join(os.tmpdir(), `train-${method}-`));
+      const t = spawnSync(
+        process.execPath,
+        [
+          cli,
+          ...['train', '--model', modelDir, '--data', dataFile, '--method', method, '--num-heads', '1'],
+          ...['--num-virtual-tokens', '4', ...extra, '--steps', '12', '--lr', '0.05', '--warmup-steps', '0'],
+          ...['--micro-batch-size', '8', '--seed', '3', '--out', out, '--quiet'],
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(t.status, t.stderr).toBe(0);
+      const curve = losses(out);
+      expect(curve).toHaveLength(12);
+      const mean = (xs: [number, number][]) => xs.reduce((a, [, l]) => a + l, 0) / xs.length;
+      expect(mean(curve.slice(-3))).toBeLessThan(mean(curve.slice(0, 3)));
+      const adapter = path.join(out, 'adapter');
+      const config = JSON.parse(readFileSync(path.join(adapter, 'adapter_config.json'), 'utf8'));
+      expect(config).toMatchObject({ peft_type: peftType, num_virtual_tokens: 4, task_type: 'CAUSAL_LM' });
+      const score = (withAdapter: boolean) => {
+        const r = spawnSync(
+          process.execPath,
+          [
+            cli,
+            ...['score', '--model', modelDir, ...(withAdapter ? ['--adapter', adapter] : [])],
+            ...['--text', 'Add the numbers. 3 and 5', '--json'],
+          ],
+          { encoding: 'utf8' },
+        );
+        expect(r.status, r.stderr).toBe(0);
+        return (JSON.parse(r.stdout) as { logprobs: number[] }).logprobs;
+      };
+      const adapted = score(true);
+      const base = score(false);
+      expect(adapted).toHaveLength(base.length);
+      expect(adapted.every((x) => Number.isFinite(x) && x < 0)).toBe(true);
+      expect(Math.max(...adapted.map((x, i) => Math.abs(x - base[i]!)))).toBeGreaterThan(1e-3);
+      const gen = spawnSync(
+        process.execPath,
+        [
+          cli,
+          ...['generate', '--model', modelDir, '--adapter', adapter, '--prompt', 'Name a colour.'],
+          ...['--max-new-tokens', '4', '--json'],
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(gen.status, gen.stderr).toBe(0);
+      expect(JSON.parse(gen.stdout).tokens.length).toBeGreaterThan(0);
+    });
+  });
 });

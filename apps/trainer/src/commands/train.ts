@@ -66,6 +66,14 @@ const ADAPTER_FLAGS = {
   feedforwardModules: 'feedforward_modules',
   initIa3Weights: 'init_ia3_weights',
   initSeed: 'init_seed',
+  numVirtualTokens: 'num_virtual_tokens',
+  promptTuningInit: 'prompt_tuning_init',
+  promptTuningInitText: 'prompt_tuning_init_text',
+  encoderReparameterizationType: 'encoder_reparameterization_type',
+  encoderHiddenSize: 'encoder_hidden_size',
+  encoderNumLayers: 'encoder_num_layers',
+  encoderDropout: 'encoder_dropout',
+  prefixProjection: 'prefix_projection',
 } as const;
 const AUX_FLAGS = { loadBalance: 'load_balance', importance: 'importance', zLoss: 'z_loss' } as const;
 
@@ -183,6 +191,40 @@ export function register(program: Command): void {
         intOption('--init-seed', 0),
       ),
     )
+    // Prompt learning (prompt-tuning, p-tuning, prefix-tuning), in PEFT's keys.
+    .addOption(
+      new Option('--num-virtual-tokens <n>', 'prompt learning: virtual tokens before every sequence')
+        .argParser(intOption('--num-virtual-tokens', 1))
+        .default(a.num_virtual_tokens),
+    )
+    .addOption(
+      new Option('--prompt-tuning-init <RANDOM|TEXT>', 'prompt-tuning: initialisation')
+        .choices(['RANDOM', 'TEXT'])
+        .default(a.prompt_tuning_init),
+    )
+    .option('--prompt-tuning-init-text <text>', 'prompt-tuning: the text of the TEXT initialisation')
+    .addOption(
+      new Option('--encoder-reparameterization-type <MLP|LSTM>', 'p-tuning: the prompt encoder')
+        .choices(['MLP', 'LSTM'])
+        .default(a.encoder_reparameterization_type),
+    )
+    .addOption(
+      new Option(
+        '--encoder-hidden-size <n>',
+        'p-tuning / prefix projection: encoder width (default: token_dim)',
+      ).argParser(intOption('--encoder-hidden-size', 1)),
+    )
+    .addOption(
+      new Option('--encoder-num-layers <n>', 'p-tuning LSTM: stacked layers')
+        .argParser(intOption('--encoder-num-layers', 1))
+        .default(a.encoder_num_layers),
+    )
+    .addOption(
+      new Option('--encoder-dropout <x>', 'p-tuning LSTM: dropout between layers')
+        .argParser(numberOption('--encoder-dropout'))
+        .default(a.encoder_dropout),
+    )
+    .option('--prefix-projection', 'prefix-tuning: reparameterise the prefixes by an MLP while training')
     // How to train.
     .addOption(new Option('--lr <x>', 'peak learning rate').argParser(numberOption('--lr')).default(t.lr))
     .addOption(

@@ -20,6 +20,12 @@ import type { AdapterTensor } from '../layer/module-layer.js';
 import { type MethodRegistry, methodRegistry } from '../methods/registry.js';
 import type { AdapterFiles, AdapterMethod } from '../methods/types.js';
 import type { AdaptableModel } from '../model-types.js';
+import {
+  loadPromptTensors,
+  PROMPT_EMBEDDINGS,
+  PROMPT_GEOMETRY_KEYS,
+  promptConfigJson,
+} from './prompt-files.js';
 import { decodeSafetensors, encodeSafetensors, type HostTensor } from './safetensors.js';
 
 export const CONFIG_FILE = 'adapter_config.json';
@@ -69,6 +75,7 @@ const PEFT_IGNORED = new Set([
   'runtime_config',
   'peft_version',
   'hydralora_method',
+  ...PROMPT_GEOMETRY_KEYS,
 ]);
 
 /** Where an adapter of `method` keeps its tensors (PEFT's file and prefix unless the method says). */
@@ -110,6 +117,14 @@ export async function saveAdapter(
   const name = options.adapter ?? handle.activeAdapter ?? 'default';
   const config = handle.config(name);
   const method = methodRegistry.get(config.method);
+  const virtual = handle.virtualTokens(name);
+  if (virtual) {
+    const geometry = handle.model.virtualTokenGeometry!();
+    await writePeftFiles(dir, promptConfigJson(config, method, geometry), {
+      [PROMPT_EMBEDDINGS]: virtual.savedEmbeddings(),
+    });
+    return;
+  }
   const tensors = adapterTensors(handle, name);
   await writePeftFiles(dir, peftConfigJson(config, method), tensors, adapterFiles(method).weights);
 }
@@ -264,7 +279,18 @@ export function loadAdapterTensors(
   const handle = AdapterModel.of(model).add(name, config, {
     registry: options.registry,
     source: options.source,
+    loading: true,
   });
+  const virtual = handle.virtualTokens(name);
+  if (virtual) {
+    try {
+      loadPromptTensors(virtual, tensors, file, warn);
+    } catch (error) {
+      handle.deleteAdapter(name);
+      throw error;
+    }
+    return handle;
+  }
   try {
     const expected = new Set<string>();
     const missing: string[] = [];

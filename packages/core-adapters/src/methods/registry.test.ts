@@ -14,7 +14,11 @@ describe('method registry', () => {
       'inverted-hydra',
       'ia3',
       'full',
+      'prompt-tuning',
+      'prefix-tuning',
     ]);
+    expect(registry.byPeftType('PREFIX_TUNING', 'f.json').name).toBe('prefix-tuning');
+    expect(registry.byPeftType('PROMPT_TUNING', 'f.json').name).toBe('prompt-tuning');
     expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
     expect(registry.byPeftType('IA3', 'f.json').name).toBe('ia3');
     expect(registry.byPeftType('FULL', 'f.json').name).toBe('full');
@@ -23,7 +27,7 @@ describe('method registry', () => {
       /peft_type 'HYDRALORA' is already used/,
     );
     expect(() => registry.get('dora', 'cfg.json')).toThrow(
-      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full`,
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, prompt-tuning, prefix-tuning`,
     );
   });
 });

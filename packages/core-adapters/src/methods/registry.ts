@@ -5,6 +5,8 @@ import { ia3Method } from './ia3/index.js';
 import { invertedHydraMethod } from './inverted-hydra/index.js';
 import { loraMethod } from './lora/index.js';
 import { loraMoeMethod } from './lora-moe/index.js';
+import { prefixTuningMethod } from './prefix-tuning/index.js';
+import { promptTuningMethod } from './prompt-tuning/index.js';
 import { splitMethod } from './split/index.js';
 import type { AdapterMethod } from './types.js';
 
@@ -49,7 +51,7 @@ export class MethodRegistry {
 
 /**
  * A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe,
- * inverted-hydra, ia3 and full.
+ * inverted-hydra, ia3, full, and the prompt-learning prompt-tuning and prefix-tuning.
  */
 export function createMethodRegistry(): MethodRegistry {
   const registry = new MethodRegistry();
@@ -62,6 +64,8 @@ export function createMethodRegistry(): MethodRegistry {
     invertedHydraMethod,
     ia3Method,
     fullMethod,
+    promptTuningMethod,
+    prefixTuningMethod,
   ]) {
     registry.register(m);
   }

@@ -2,6 +2,7 @@ import type { AdapterConfig, AdapterConfigInput } from '../config.js';
 import type { ModuleLayer, WholeModelModule } from '../layer/module-layer.js';
 import type { LayerShape } from '../layer/shape.js';
 import type { AdaptableModel, Linear } from '../model-types.js';
+import type { VirtualTokenMethod } from '../prompt/module.js';
 import type { TargetedModule } from '../targeting.js';
 
 /** What {@link AdapterMethod.createLayer} receives for one targeted linear. */
@@ -56,7 +57,21 @@ export interface AdapterMethod {
   readonly files?: AdapterFiles;
   /** Config defaults a trainer applies before the user's values (e.g. the method's target modules). */
   readonly defaults?: Partial<AdapterConfigInput>;
+  /**
+   * Prompt-learning methods (prompt tuning, P-tuning, prefix tuning): the module of virtual
+   * tokens the model receives through its `setVirtualTokens` hook, instead of per-linear layers.
+   */
+  readonly virtualTokens?: VirtualTokenMethod;
 }
+
+/** The shape of a method that adapts no linear layer (one term, nothing routed). */
+export const NO_LAYER_SHAPE: LayerShape = {
+  numA: 0,
+  numB: 0,
+  numHeads: 1,
+  weighting: 'none',
+  headInit: 'zeros',
+};
 
 /** Keys every router-based method writes. */
 export const ROUTER_KEYS = ['num_heads', 'router', 'router_top_k', 'router_input', 'router_aux'] as const;

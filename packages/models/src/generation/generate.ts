@@ -94,7 +94,8 @@ export async function generate(
   }
   const prompts = fitPrompts(
     original,
-    config.max_position_embeddings,
+    // virtual tokens of a prompt-learning adapter take the first positions
+    config.max_position_embeddings - model.numVirtualTokens,
     'generate',
     options,
     config.vocab_size,
@@ -163,7 +164,8 @@ export async function generate(
           }
         }
         // the context is full: the next token would have no position
-        if (width + seq.length >= config.max_position_embeddings) finish[b] ??= 'length';
+        if (model.numVirtualTokens + width + seq.length >= config.max_position_embeddings)
+          finish[b] ??= 'length';
       }
       options.onStep?.(step, chosen);
       const next = chosen.map((t) => t ?? pad);

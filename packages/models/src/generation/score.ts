@@ -42,7 +42,7 @@ export async function scoreContinuations(
     );
   }
   const vocab = model.config.vocab_size;
-  const maxPositions = model.config.max_position_embeddings;
+  const maxPositions = model.config.max_position_embeddings - model.numVirtualTokens; // virtual tokens come first
   const prompts = original.map((p, i) => {
     if (p.length === 0)
       throw new Error(`scoreContinuations: prompt ${i} is empty (the first token has no context)`);
