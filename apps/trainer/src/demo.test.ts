@@ -53,6 +53,12 @@ describe('demo', () => {
       );
     expect(r.paired.summary).toMatch(/^HydraLoRA − LoRA overall: /);
     expect(html).toContain('paired on the same examples');
+    expect(html).toContain('Router diagnostics per layer');
+    expect(results.router.layers.length).toBeGreaterThan(0);
+    for (const l of results.router.layers) {
+      expect(l.mutualInformation).toBeGreaterThanOrEqual(0);
+      expect(l.mutualInformation).toBeLessThanOrEqual(Math.log(r.clustering.k) + 1e-9);
+    }
   });
 
   it('pairedHydraVsLora: per component and overall, and a sentence naming the real differences', () => {

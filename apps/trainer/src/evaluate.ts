@@ -60,11 +60,9 @@ export async function evaluateExamples(
 }
 
 /** Router usage per known component, averaged over the adapted layers: rows = components, cols = heads. */
-export function routerUsage(
-  adapter: AdapterModel,
-  components: readonly string[],
-): { rows: string[]; values: number[][]; entropy: number } | undefined {
-  const snapshots = Object.values(adapter.telemetry());
+export function routerUsage(adapter: AdapterModel, components: readonly string[]): RouterUsage | undefined {
+  const byLayer = adapter.telemetry();
+  const snapshots = Object.values(byLayer);
   if (snapshots.length === 0) return undefined;
   const heads = snapshots[0]!.meanWeight.length;
   const values = components.map((_, c) => {
@@ -81,5 +79,21 @@ export function routerUsage(
     return acc.map((v) => (n ? v / n : Number.NaN));
   });
   const entropy = snapshots.reduce((s, x) => s + x.entropy, 0) / snapshots.length;
-  return { rows: [...components], values, entropy };
+  const layers = Object.entries(byLayer).map(([module, s]) => ({
+    module,
+    mutualInformation: s.mutualInformation,
+    entropy: s.entropy,
+  }));
+  return { rows: [...components], values, entropy, layers };
+}
+
+/** Router usage per known component (mean over layers) and, per adapted layer, I(head; component). */
+export interface RouterUsage {
+  rows: string[];
+  /** [component][head] mean ω, averaged over the adapted layers. */
+  values: number[][];
+  /** Mean routing entropy over layers (nats). */
+  entropy: number;
+  /** Per adapted layer: mutual information between routed head and component, and routing entropy (nats). */
+  layers: { module: string; mutualInformation: number; entropy: number }[];
 }

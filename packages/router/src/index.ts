@@ -20,5 +20,5 @@ export { sampleLevelRouter } from './strategies/sample-level.js';
 export { taskConditionedRouter } from './strategies/task-conditioned.js';
 export { topKRouter } from './strategies/top-k.js';
 export { uniformRouter } from './strategies/uniform.js';
-export { type RoutingSnapshot, RoutingTelemetry } from './telemetry.js';
+export { type RoutingSnapshot, RoutingTelemetry, routingMutualInformation } from './telemetry.js';
 export type { ForwardContext, RouteArgs, RouterStrategy } from './types.js';

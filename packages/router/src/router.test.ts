@@ -5,7 +5,7 @@ import { importanceLoss, loadBalanceLoss, routerZLoss } from './aux-losses.js';
 import { createRouterRegistry, routerRegistry } from './registry.js';
 import { Router, routeLayout } from './router.js';
 import { denseRouter } from './strategies/dense.js';
-import { RoutingTelemetry } from './telemetry.js';
+import { RoutingTelemetry, routingMutualInformation } from './telemetry.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -190,6 +190,25 @@ describe('auxiliary losses (closed forms)', () => {
 });
 
 describe('telemetry and registry', () => {
+  it('routingMutualInformation: closed forms', () => {
+    // the same usage for every component: 0
+    expect(routingMutualInformation({ 0: [0.3, 0.7], 1: [0.3, 0.7] }, { 0: 5, 1: 9 })).toBeCloseTo(0, 15);
+    // 3 components, one-hot on 3 heads, equal rows: ln 3
+    const eye = { 0: [1, 0, 0], 1: [0, 1, 0], 2: [0, 0, 1] };
+    expect(routingMutualInformation(eye, { 0: 2, 1: 2, 2: 2 })).toBeCloseTo(Math.log(3), 12);
+    // p(c) = (1/4, 3/4), one-hot: I = H(C) = −¼ln¼ − ¾ln¾
+    expect(routingMutualInformation({ 0: [1, 0], 1: [0, 1] }, { 0: 1, 1: 3 })).toBeCloseTo(
+      -(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75)),
+      12,
+    );
+    // c0 → (½, ½), c1 → (1, 0), equal rows: p(h) = (¾, ¼);
+    // I = ½[½ln(½/¾) + ½ln(½/¼)] + ½[ln(1/¾)]
+    const expected =
+      0.5 * (0.5 * Math.log(0.5 / 0.75) + 0.5 * Math.log(0.5 / 0.25)) + 0.5 * Math.log(1 / 0.75);
+    expect(routingMutualInformation({ 0: [0.5, 0.5], 1: [1, 0] }, { 0: 4, 1: 4 })).toBeCloseTo(expected, 12);
+    expect(routingMutualInformation({}, {})).toBeNaN();
+  });
+
   it('records mean ω, entropy (ln N for uniform) and usage per component', () => {
     const router = new Router({ strategy: 'task', numHeads: 2, inFeatures: 3 });
     router.telemetryEnabled = true;
@@ -201,6 +220,9 @@ describe('telemetry and registry', () => {
     expect(snap.meanWeight).toEqual([0.5, 0.5]);
     expect(snap.entropy).toBe(0);
     expect(snap.usageByComponent).toEqual({ 0: [1, 0], 1: [0, 1] });
+    expect(snap.rowsByComponent).toEqual({ 0: 1, 1: 1 });
+    // each component on its own head: I(head; component) = H(component) = ln 2
+    expect(snap.mutualInformation).toBeCloseTo(Math.log(2), 12);
     const u = new Router({ strategy: 'uniform', numHeads: 4, inFeatures: 3 });
     u.telemetryEnabled = true;
     const mask = tf.tensor2d([[1, 1, 1, 0]]);

@@ -15,6 +15,40 @@ export interface RoutingSnapshot {
   entropy: number;
   /** Mean ω per head for the rows of each known component (only when componentIds were given). */
   usageByComponent: Record<number, number[]>;
+  /** Rows counted per known component. */
+  rowsByComponent: Record<number, number>;
+  /**
+   * Mutual information I(head; component) in nats between the known component of a row and the
+   * head it is routed to, reading ω as the distribution of the routed head: 0 when every component
+   * uses the heads alike, ln N at most (each component on its own head). NaN without components.
+   */
+  mutualInformation: number;
+}
+
+/**
+ * I(H; C) = Σ_c Σ_h p(c)·p(h|c)·ln(p(h|c)/p(h)) in nats, with p(c) ∝ `rows[c]`, p(h|c) = `usage[c][h]`
+ * (the mean ω over component c's rows) and p(h) = Σ_c p(c)·p(h|c). NaN when no component has rows.
+ */
+export function routingMutualInformation(
+  usage: Record<number, number[]>,
+  rows: Record<number, number>,
+): number {
+  const comps = Object.keys(usage)
+    .map(Number)
+    .filter((c) => (rows[c] ?? 0) > 0);
+  const total = comps.reduce((s, c) => s + rows[c]!, 0);
+  if (total === 0) return Number.NaN;
+  const heads = usage[comps[0]!]!.length;
+  const marginal = new Float64Array(heads);
+  for (const c of comps) usage[c]!.forEach((w, h) => (marginal[h]! += (rows[c]! / total) * w));
+  let mi = 0;
+  for (const c of comps) {
+    const pc = rows[c]! / total;
+    usage[c]!.forEach((w, h) => {
+      if (w > 0 && marginal[h]! > 0) mi += pc * w * Math.log(w / marginal[h]!);
+    });
+  }
+  return Math.max(0, mi);
 }
 
 /** Device-side running sums since the last flush (kept tensors, owned by the telemetry). */
@@ -139,14 +173,18 @@ export class RoutingTelemetry {
   snapshot(): RoutingSnapshot {
     this.flush();
     const usageByComponent: Record<number, number[]> = {};
+    const rowsByComponent: Record<number, number> = {};
     for (const [comp, e] of [...this.byComponent.entries()].sort((a, b) => a[0] - b[0])) {
       usageByComponent[comp] = Array.from(e.sum, (s) => s / e.rows);
+      rowsByComponent[comp] = e.rows;
     }
     return {
       rows: this.rows,
       meanWeight: Array.from(this.weightSum, (s) => (this.rows ? s / this.rows : 0)),
       entropy: this.rows ? this.entropySum / this.rows : 0,
       usageByComponent,
+      rowsByComponent,
+      mutualInformation: routingMutualInformation(usageByComponent, rowsByComponent),
     };
   }
 
