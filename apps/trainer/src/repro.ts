@@ -41,6 +41,8 @@ export interface ReproMethod {
   r: number;
   heads: number | 'elbow' | 'split4';
   router?: string;
+  /** Further adapter-config fields (e.g. `router_aux`). */
+  adapter?: Record<string, unknown>;
   note?: string;
 }
 
@@ -82,6 +84,33 @@ export const REPRO_METHODS: readonly ReproMethod[] = [
     r: 8,
     heads: 'elbow',
     note: 'N independent (A, B) pairs mixed by the same dense router',
+  },
+  // The follow-up papers' answers to "why do the heads not specialise", as ablations.
+  {
+    id: 'hydra-diverse',
+    label: 'HydraLoRA, head-diversity init',
+    method: 'hydra-diverse',
+    r: 8,
+    heads: 'elbow',
+    note: 'B heads start random and centred instead of zero, so the heads differ from the first step',
+  },
+  {
+    id: 'hydra-sample',
+    label: 'HydraLoRA, sample-level routing',
+    method: 'hydra',
+    r: 8,
+    heads: 'elbow',
+    router: 'sample',
+    note: 'one ω per sample from the gate on the mask-aware mean of its inputs, instead of one per token',
+  },
+  {
+    id: 'hydra-load-balance',
+    label: 'HydraLoRA + load-balance loss',
+    method: 'hydra',
+    r: 8,
+    heads: 'elbow',
+    adapter: { router_aux: { load_balance: 0.01, importance: 0, z_loss: 0 } },
+    note: 'the Switch/Mixtral load-balance loss (coefficient 0.01) added to the training loss',
   },
 ];
 
@@ -207,6 +236,7 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     seed: task.seed,
     clustering: m.heads === 'split4' ? setup.split4() : setup.clustering,
     ...(m.router ? { router: m.router } : {}),
+    ...(m.adapter ? { adapter: m.adapter } : {}),
   });
 }
 

@@ -111,6 +111,8 @@ export interface TrainSpec {
   heads: number;
   seed: number;
   router?: string;
+  /** Further adapter-config fields (e.g. `router_aux`). */
+  adapter?: Record<string, unknown>;
   /** Clustering handed to finetune (Split routes training samples by its labels; needs k = heads). */
   clustering?: ClusterResult;
 }
@@ -140,6 +142,7 @@ export async function trainAndEvaluate(
         // Split is evaluated with cluster assignments (below), as the paper; no learned router.
         split_router: false,
         ...(spec.router ? { router: spec.router } : {}),
+        ...spec.adapter,
       },
       steps: o.steps,
       microBatchSize: o.microBatchSize,
