@@ -79,7 +79,9 @@ describe('repro', () => {
     expect(r.pairedSummary).toMatch(/^(No difference is real|Real differences)/);
     // the ablations train what their rows say
     const savedConfig = (id: string) =>
-      JSON.parse(readFileSync(path.join(out, 'runs', `${id}-seed0`, 'adapter', 'adapter_config.json'), 'utf8'));
+      JSON.parse(
+        readFileSync(path.join(out, 'runs', `${id}-seed0`, 'adapter', 'adapter_config.json'), 'utf8'),
+      );
     expect(savedConfig('hydra-sample').router).toBe('sample');
     expect(savedConfig('hydra-load-balance').router_aux.load_balance).toBe(0.01);
     expect(savedConfig('hydra-diverse').peft_type).toBe('HYDRALORA_DIVERSE');
