@@ -56,6 +56,7 @@ export {
   loadAdapterTensors,
   PEFT_PREFIX,
   readAdapterConfig,
+  readAdapterWeights,
   type SaveOptions,
   saveAdapter,
   WEIGHTS_FILE,

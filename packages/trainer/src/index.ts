@@ -63,6 +63,16 @@ export {
 } from './data.js';
 export { clusteringText, type FinetuneHooks, type FinetuneResult, finetune } from './finetune.js';
 export { DivergenceError, type LoopConfig, type LoopOptions, type LoopResult, trainLoop } from './loop.js';
+export {
+  composeLoraTensors,
+  LORAHUB_ALGORITHMS,
+  type LoraHubAlgorithm,
+  type LoraHubEvaluation,
+  type LoraHubOptions,
+  type LoraHubResult,
+  loraHub,
+  readLoraHubAdapters,
+} from './lorahub.js';
 export { MetricsLog } from './metrics.js';
 export {
   AdamW,

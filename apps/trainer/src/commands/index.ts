@@ -8,6 +8,7 @@ import { register as doctor } from './doctor.js';
 import { register as registerEval } from './eval.js';
 import { register as exportAdapter } from './export.js';
 import { register as generate } from './generate.js';
+import { register as lorahub } from './lorahub.js';
 import { register as pretrain } from './pretrain.js';
 import { register as repro } from './repro.js';
 import { register as score } from './score.js';
@@ -31,6 +32,7 @@ export function registerCommands(program: Command): void {
     generate,
     score,
     exportAdapter,
+    lorahub,
     cluster,
     evaluate,
     pretrain,
