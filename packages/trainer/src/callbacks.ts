@@ -13,6 +13,8 @@ export interface StepLog {
   gradNorm: number;
   tokens: number;
   tokensPerSecond: number;
+  /** CPU time of this process during the step (user + system, every thread), in seconds. */
+  cpuSeconds: number;
   elapsedSeconds: number;
   epoch: number;
 }

@@ -77,6 +77,11 @@ export class DivergenceError extends Error {
   override name = 'DivergenceError';
 }
 
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e6;
+}
+
 function globalNorm(tensors: Iterable<tf.Tensor>): number {
   return Math.sqrt(sumOfSquares(tensors));
 }
@@ -173,6 +178,7 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
 
   for (let step = startStep; step < config.steps; step++) {
     const stepStart = performance.now();
+    const cpuStart = process.cpuUsage();
     const batches = Array.from({ length: config.gradAccumSteps }, () => stream.next());
     const stepTokens = batches.reduce((s, b) => s + b.targetTokens, 0);
     let summed: Map<string, tf.Tensor> | undefined;
@@ -246,6 +252,7 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
       gradNorm: norm,
       tokens: stepTokens,
       tokensPerSecond: stepAllTokens / ((now - stepStart) / 1000),
+      cpuSeconds: cpuSecondsSince(cpuStart),
       elapsedSeconds: (now - t0) / 1000,
       epoch: stream.epoch,
     };
