@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mulberry32, writeFileAtomicSync as writeFileAtomic } from '@hydralora/common';
-import { loadAdapter, readAdapterConfig } from '@hydralora/core-adapters';
+import { loadAdapter, methodRegistry, readAdapterConfig } from '@hydralora/core-adapters';
 import { loadPretrained } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
 import TSNE from 'tsne-js';
@@ -198,6 +198,11 @@ export function readLayerMatrices(adapter: Awaited<ReturnType<typeof loadAdapter
 export async function runAnalyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
   const info = o.onInfo ?? (() => {});
   const config = await readAdapterConfig(o.adapter);
+  if (methodRegistry.get(config.method).virtualTokens) {
+    throw new Error(
+      `${path.join(o.adapter, 'adapter_config.json')}: method '${config.method}' adds virtual tokens; analyze reads LoRA A/B matrices and routers, which it has none of`,
+    );
+  }
   const modelDir = o.model ?? config.base_model_name_or_path;
   if (!modelDir)
     throw new Error(

@@ -83,6 +83,7 @@ export { Ia3Layer } from './methods/ia3/layer.js';
 export { invertedHydraMethod } from './methods/inverted-hydra/index.js';
 export { loraMethod } from './methods/lora/index.js';
 export { loraMoeMethod } from './methods/lora-moe/index.js';
+export { pTuningMethod } from './methods/p-tuning/index.js';
 export { prefixTuningMethod } from './methods/prefix-tuning/index.js';
 export { promptTuningMethod, textInitIds } from './methods/prompt-tuning/index.js';
 export { createMethodRegistry, MethodRegistry, methodRegistry } from './methods/registry.js';
@@ -104,6 +105,7 @@ export type {
   VirtualTokenAdapter,
   VirtualTokenGeometry,
 } from './model-types.js';
+export { LstmEncoder } from './prompt/lstm-encoder.js';
 export { MlpEncoder, type MlpLayerSpec } from './prompt/mlp-encoder.js';
 export {
   normalTable,

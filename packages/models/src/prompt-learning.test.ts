@@ -52,7 +52,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-const CASES = ['prompt-tuning', 'prefix-tuning', 'prefix-projection'];
+const CASES = ['prompt-tuning', 'prefix-tuning', 'prefix-projection', 'p-tuning-mlp', 'p-tuning-lstm'];
 
 describe.each(CASES)('%s: PEFT files from the PyTorch reference', (name) => {
   let model: LlamaForCausalLM;
@@ -166,6 +166,16 @@ describeVirtualTokenConformance({
 /** Cases whose encoder the reference ran: the config to build them in training form. */
 const ENCODER_CASES: [string, Record<string, unknown>][] = [
   ['prefix-projection', { method: 'prefix-tuning', prefix_projection: true, encoder_hidden_size: 24 }],
+  ['p-tuning-mlp', { method: 'p-tuning', encoder_hidden_size: 20 }],
+  [
+    'p-tuning-lstm',
+    {
+      method: 'p-tuning',
+      encoder_reparameterization_type: 'LSTM',
+      encoder_hidden_size: 12,
+      encoder_num_layers: 2,
+    },
+  ],
 ];
 
 describe.each(ENCODER_CASES)(
@@ -219,6 +229,25 @@ describeVirtualTokenConformance({
   config: { prefix_projection: true, encoder_hidden_size: 10 },
   ...tiny,
   expected: { savedShape: [3, 2 * 2 * 8], tokenDim: 8, numAttentionHeads: 2, numLayers: 2 },
+});
+
+describeVirtualTokenConformance({
+  method: 'p-tuning',
+  config: { encoder_hidden_size: 6 },
+  ...tiny,
+  expected: { savedShape: [3, 16], tokenDim: 16, numAttentionHeads: 4, numLayers: 2 },
+});
+
+describeVirtualTokenConformance({
+  method: 'p-tuning',
+  config: {
+    encoder_reparameterization_type: 'LSTM',
+    encoder_hidden_size: 4,
+    encoder_num_layers: 2,
+    encoder_dropout: 0.1,
+  },
+  ...tiny,
+  expected: { savedShape: [3, 16], tokenDim: 16, numAttentionHeads: 4, numLayers: 2 },
 });
 
 describe('prompt tuning: initialisation', () => {

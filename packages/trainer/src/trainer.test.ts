@@ -219,6 +219,8 @@ describe('Trainer', () => {
 describe.each<[string, Record<string, unknown>]>([
   ['prompt-tuning', {}],
   ['prefix-tuning', { prefix_projection: true }],
+  ['p-tuning', { encoder_hidden_size: 8 }],
+  ['p-tuning', { encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 4, encoder_dropout: 0.1 }],
 ])('Trainer with the prompt-learning method %s', (method, extra) => {
   const promptAdapter = { method, num_virtual_tokens: 4, ...extra };
   const args = { steps: 6, lr: 5e-2, warmupSteps: 0, microBatchSize: 4, checkpointEvery: 2, seed: 2 };

@@ -261,6 +261,7 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
       ['--prompt-tuning-init', 'TEXT', '--prompt-tuning-init-text', 'Add the numbers.'],
     ],
     ['prefix-tuning', 'PREFIX_TUNING', ['--prefix-projection']],
+    ['p-tuning', 'P_TUNING', ['--encoder-reparameterization-type', 'LSTM', '--encoder-hidden-size', '8']],
   ])('train --method %s, then score and generate with the saved adapter', (method, peftType, extra) => {
     it('trains (the loss falls), saves in PEFT layout, and the adapter changes score and generate', () => {
       const out = mkdtempSync(path.join(os.tmpdir(), `train-${method}-`));
@@ -311,6 +312,14 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
       );
       expect(gen.status, gen.stderr).toBe(0);
       expect(JSON.parse(gen.stdout).tokens.length).toBeGreaterThan(0);
+      // no LoRA update to export or analyse: a clear error, not an empty file
+      const exported = spawnSync(
+        process.execPath,
+        [cli, 'export', '--model', modelDir, '--adapter', adapter, '--out', path.join(out, 'lora')],
+        { encoding: 'utf8' },
+      );
+      expect(exported.status).toBe(1);
+      expect(exported.stderr).toContain(`method '${method}' adds virtual tokens`);
     });
   });
 });

@@ -274,6 +274,11 @@ function collapseFiles(files: AdapterFiles, options: CollapseOptions): PeftLora 
   const { config } = files;
   const field = options.weightsField ?? 'weights';
   const method = (options.registry ?? methodRegistry).get(config.method, files.configSource);
+  if (method.virtualTokens) {
+    throw new Error(
+      `${files.configSource}: method '${method.name}' adds virtual tokens and has no weight update to export as a LoRA (its files are already PEFT's ${method.peftType} layout)`,
+    );
+  }
   if (method.createLayer || method.wholeModel) {
     throw new Error(
       `${files.configSource}: method '${method.name}' is not a B·A update; only the LoRA family collapses to a PEFT LoRA (merge it into the base weights instead)`,

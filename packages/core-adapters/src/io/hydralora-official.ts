@@ -244,6 +244,11 @@ export async function saveOfficialHydraLora(
 ): Promise<void> {
   const handle = model instanceof AdapterModel ? model : AdapterModel.of(model);
   const name = options.adapter ?? handle.activeAdapter ?? 'default';
+  if (handle.virtualTokens(name)) {
+    throw new Error(
+      `saveOfficialHydraLora: adapter '${name}' (${handle.config(name).method}) adds virtual tokens; the official HydraLoRA layout holds LoRA updates only`,
+    );
+  }
   const configJson = configToOfficial(handle.config(name));
   const tensors = tensorsToOfficial(adapterTensors(handle, name));
   if ((options.format ?? 'bin') === 'bin') {

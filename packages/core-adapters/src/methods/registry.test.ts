@@ -16,7 +16,9 @@ describe('method registry', () => {
       'full',
       'prompt-tuning',
       'prefix-tuning',
+      'p-tuning',
     ]);
+    expect(registry.byPeftType('P_TUNING', 'f.json').name).toBe('p-tuning');
     expect(registry.byPeftType('PREFIX_TUNING', 'f.json').name).toBe('prefix-tuning');
     expect(registry.byPeftType('PROMPT_TUNING', 'f.json').name).toBe('prompt-tuning');
     expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
@@ -27,7 +29,7 @@ describe('method registry', () => {
       /peft_type 'HYDRALORA' is already used/,
     );
     expect(() => registry.get('dora', 'cfg.json')).toThrow(
-      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, prompt-tuning, prefix-tuning`,
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, prompt-tuning, prefix-tuning, p-tuning`,
     );
   });
 });

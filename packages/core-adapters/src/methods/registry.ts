@@ -5,6 +5,7 @@ import { ia3Method } from './ia3/index.js';
 import { invertedHydraMethod } from './inverted-hydra/index.js';
 import { loraMethod } from './lora/index.js';
 import { loraMoeMethod } from './lora-moe/index.js';
+import { pTuningMethod } from './p-tuning/index.js';
 import { prefixTuningMethod } from './prefix-tuning/index.js';
 import { promptTuningMethod } from './prompt-tuning/index.js';
 import { splitMethod } from './split/index.js';
@@ -51,7 +52,7 @@ export class MethodRegistry {
 
 /**
  * A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe,
- * inverted-hydra, ia3, full, and the prompt-learning prompt-tuning and prefix-tuning.
+ * inverted-hydra, ia3, full, and the prompt-learning prompt-tuning, prefix-tuning and p-tuning.
  */
 export function createMethodRegistry(): MethodRegistry {
   const registry = new MethodRegistry();
@@ -66,6 +67,7 @@ export function createMethodRegistry(): MethodRegistry {
     fullMethod,
     promptTuningMethod,
     prefixTuningMethod,
+    pTuningMethod,
   ]) {
     registry.register(m);
   }

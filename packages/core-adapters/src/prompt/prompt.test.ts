@@ -1,8 +1,14 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { injectAdapters } from '../adapter-model.js';
 import { parseAdapterConfig } from '../config.js';
+import { collapseAdapter } from '../export/collapse.js';
+import { CONFIG_FILE, WEIGHTS_FILE } from '../io/peft-files.js';
 import { promptConfigJson } from '../io/prompt-files.js';
+import { encodeSafetensors } from '../io/safetensors.js';
 import { textInitIds } from '../methods/prompt-tuning/index.js';
 import { methodRegistry } from '../methods/registry.js';
 import { FakeMlpModel } from '../testing/fake-model.js';
@@ -57,5 +63,25 @@ describe('prompt learning in core-adapters', () => {
       tokenizer_kwargs: null,
       tokenizer_name_or_path: null,
     });
+  });
+
+  it('a prompt-learning adapter cannot be exported as a LoRA (an error naming the file)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hydralora-prompt-'));
+    try {
+      const config = parseAdapterConfig({ method: 'prompt-tuning', num_virtual_tokens: 2 });
+      await writeFile(
+        join(dir, CONFIG_FILE),
+        JSON.stringify(promptConfigJson(config, methodRegistry.get('prompt-tuning'), GEOMETRY)),
+      );
+      await writeFile(
+        join(dir, WEIGHTS_FILE),
+        encodeSafetensors({ prompt_embeddings: { shape: [2, 32], data: new Float32Array(64) } }),
+      );
+      await expect(collapseAdapter(dir)).rejects.toThrow(
+        `${join(dir, CONFIG_FILE)}: method 'prompt-tuning' adds virtual tokens and has no weight update to export as a LoRA`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
