@@ -75,6 +75,13 @@ export default defineConfig({
           ],
         },
         {
+          text: 'Baseline methods',
+          items: [
+            { text: '(IA)³', link: '/methods/ia3' },
+            { text: 'Full fine-tuning', link: '/methods/full-fine-tuning' },
+          ],
+        },
+        {
           text: 'Guides',
           items: [
             { text: 'Overview', link: '/guides/' },
