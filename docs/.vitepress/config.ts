@@ -77,6 +77,8 @@ export default defineConfig({
         {
           text: 'Baselines',
           items: [
+            { text: '(IA)³', link: '/methods/ia3' },
+            { text: 'Full fine-tuning', link: '/methods/full-fine-tuning' },
             { text: 'Prompt tuning', link: '/methods/prompt-tuning' },
             { text: 'Prefix tuning', link: '/methods/prefix-tuning' },
             { text: 'P-tuning', link: '/methods/p-tuning' },

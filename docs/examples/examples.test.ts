@@ -8,13 +8,20 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createMethodRegistry, injectAdapters } from '@hydralora/core-adapters';
+import {
+  AdapterModel,
+  createMethodRegistry,
+  injectAdapters,
+  type Linear,
+  type LinearAdapter,
+} from '@hydralora/core-adapters';
 import { BACKEND_NAMES, initBackend, linear } from '@hydralora/gpu-backend';
 import { createRouterRegistry, Router, routeLayout } from '@hydralora/router';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
 import { registerCommands } from 'hydralora';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { addFullFineTuning, addIa3 } from './baseline-methods.js';
 import { invocations, validate } from './cli-check.js';
 import { inspectBackend } from './inspect-backend.js';
 import {
@@ -37,6 +44,7 @@ const docsRoot = fileURLToPath(new URL('..', import.meta.url));
 /** TypeScript examples that this file imports and exercises. */
 const TESTED_TS = new Set([
   'lora-math.ts',
+  'baseline-methods.ts',
   'inspect-backend.ts',
   'plugins/temperature-router.ts',
   'plugins/moe-diverse-method.ts',
@@ -140,9 +148,60 @@ describe('shell snippets against the CLI command tree', () => {
   }
 });
 
+/** A LLaMA-named block of three linears (k_proj [8→4], v_proj [8→4], down_proj [16→8]) with the full-FT hooks. */
+function blockModel() {
+  const make = (name: string, inFeatures: number, outFeatures: number, seed: number) => {
+    const init = tf.randomUniform([inFeatures, outFeatures], -0.5, 0.5, 'float32', seed);
+    const weight = tf.variable(init, false);
+    init.dispose();
+    const layer: Linear & { adapter: LinearAdapter | null } = {
+      name,
+      inFeatures,
+      outFeatures,
+      weight,
+      adapter: null,
+      setAdapter(adapter) {
+        this.adapter = adapter;
+      },
+    };
+    return layer;
+  };
+  const layers = [
+    make('model.layers.0.self_attn.k_proj', 8, 4, 1),
+    make('model.layers.0.self_attn.v_proj', 8, 4, 2),
+    make('model.layers.0.mlp.down_proj', 16, 8, 3),
+  ];
+  return {
+    layers,
+    namedLinears: () => new Map<string, Linear>(layers.map((l) => [l.name, l])),
+    parameters: () => new Map(layers.map((l) => [`${l.name}.weight`, l.weight])),
+    setTrainable(trainable: boolean) {
+      for (const l of layers) l.weight.trainable = trainable;
+    },
+    dispose: () => tf.dispose(layers.map((l) => l.weight)),
+  };
+}
+
 describe('TypeScript examples', () => {
   beforeAll(async () => {
     await initBackend();
+  });
+
+  it('baseline-methods: (IA)³ counts 4 + 4 + 16 scalars and writes IA3 files; full trains every weight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'docs-baselines-'));
+    const model = blockModel();
+    const ia3 = await addIa3(model, join(dir, 'ia3'));
+    expect(ia3.trainable).toBe(24);
+    expect(ia3.percent).toBeCloseTo((100 * 24) / (32 + 32 + 128), 10);
+    const config = JSON.parse(readFileSync(join(dir, 'ia3', 'adapter_config.json'), 'utf8'));
+    expect([config.peft_type, config.feedforward_modules]).toEqual(['IA3', ['down_proj']]);
+    ia3.adapters.deleteAdapter('default');
+    const full = await addFullFineTuning(model, join(dir, 'full'));
+    expect(full.percent).toBe(100);
+    expect(full.variables.every((v) => v.trainable)).toBe(true);
+    expect(statSync(join(dir, 'full', 'model.safetensors')).size).toBeGreaterThan(4 * (32 + 32 + 128));
+    AdapterModel.of(model).dispose();
+    model.dispose();
   });
 
   it('lora-math: LoRA, Hydra (sum) and Hydra (fused) match a plain-JS reference', () => {

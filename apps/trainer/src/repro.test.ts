@@ -44,6 +44,11 @@ describe('repro', () => {
     expect(byId.get('lora-r16')!.trainable).toBe(2 * l8);
     expect(byId.get('lora-r32')!.trainable).toBe(4 * l8);
     expect(byId.get('split')!.trainable).toBe(4 * l8);
+    // Full fine-tuning trains the whole model (Table 2's 100%); (IA)³ one scalar per k/v output
+    // and down_proj input: 2 layers × (2·kv + intermediate) of the tiny model.
+    expect(byId.get('full')!.percent).toBe(100);
+    expect(byId.get('ia3')!.trainable).toBe(2 * (2 * 16 + 64));
+    expect(existsSync(path.join(out, 'runs', 'full-seed0', 'adapter', 'model.safetensors'))).toBe(true);
     for (const row of r.rows) {
       expect(Object.keys(row.perComponent)).toEqual(r.components);
       expect(row.overall.n).toBe(1);

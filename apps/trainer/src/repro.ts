@@ -41,9 +41,11 @@ export interface ReproMethod {
   r: number;
   heads: number | 'elbow' | 'split4';
   router?: string;
-  /** Further adapter-config fields (e.g. `router_aux`). */
-  adapter?: Record<string, unknown>;
   note?: string;
+  /** Adapter keys over the comparison's shared ones (a method's own targets, `router_aux`, …). */
+  adapter?: Record<string, unknown>;
+  /** Learning rate as a multiple of the comparison's `lr` (default 1). */
+  lrScale?: number;
 }
 
 /** The paper's comparison and ablations, in table order (`base` is the untuned model). */
@@ -84,6 +86,30 @@ export const REPRO_METHODS: readonly ReproMethod[] = [
     r: 8,
     heads: 'elbow',
     note: 'N independent (A, B) pairs mixed by the same dense router',
+  },
+  {
+    id: 'ia3',
+    label: '(IA)³',
+    method: 'ia3',
+    r: 0,
+    heads: 1,
+    adapter: {
+      target_modules: ['k_proj', 'v_proj', 'down_proj'],
+      feedforward_modules: ['down_proj'],
+      lora_dropout: 0,
+    },
+    lrScale: 10,
+    note: "learned scaling of k_proj, v_proj and down_proj's input (PEFT's LLaMA defaults), at 10× the LoRA learning rate",
+  },
+  {
+    id: 'full',
+    label: 'Full fine-tuning',
+    method: 'full',
+    r: 0,
+    heads: 1,
+    adapter: { lora_dropout: 0 },
+    lrScale: 0.1,
+    note: 'every weight of the model trains, at 0.1× the LoRA learning rate',
   },
   // The follow-up papers' answers to "why do the heads not specialise", as ablations.
   {
@@ -237,6 +263,7 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     clustering: m.heads === 'split4' ? setup.split4() : setup.clustering,
     ...(m.router ? { router: m.router } : {}),
     ...(m.adapter ? { adapter: m.adapter } : {}),
+    ...(m.lrScale !== undefined ? { lrScale: m.lrScale } : {}),
   });
 }
 

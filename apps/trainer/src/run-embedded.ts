@@ -111,8 +111,10 @@ export interface TrainSpec {
   heads: number;
   seed: number;
   router?: string;
-  /** Further adapter-config fields (e.g. `router_aux`). */
+  /** Adapter keys over the shared ones (e.g. (IA)³'s targets). */
   adapter?: Record<string, unknown>;
+  /** Learning rate as a multiple of `RunOptions.lr` (default 1). */
+  lrScale?: number;
   /** Clustering handed to finetune (Split routes training samples by its labels; needs k = heads). */
   clustering?: ClusterResult;
 }
@@ -134,8 +136,8 @@ export async function trainAndEvaluate(
       out: spec.out,
       adapter: {
         method: spec.method,
-        r: spec.r,
-        lora_alpha: 2 * spec.r,
+        // r = 0: a method without a rank ((IA)³, full)
+        ...(spec.r > 0 ? { r: spec.r, lora_alpha: 2 * spec.r } : {}),
         num_heads: spec.heads,
         lora_dropout: 0.05,
         target_modules: 'all-linear',
@@ -146,7 +148,7 @@ export async function trainAndEvaluate(
       },
       steps: o.steps,
       microBatchSize: o.microBatchSize,
-      lr: o.lr,
+      lr: o.lr * (spec.lrScale ?? 1),
       warmupSteps: Math.max(1, Math.round(o.steps / 20)),
       seed: spec.seed,
       checkpointEvery: 0,

@@ -149,18 +149,15 @@ async function child() {
   const { AdapterModel } = await import('@hydralora/core-adapters');
   const { createModel } = await import('../dist/index.js');
   await initBackend({ backend: 'wasm' });
-  const model = createModel(CONFIG, { seed: 0, trainable: method === 'full' });
-  let vars;
-  if (method === 'full') vars = [...model.parameters().values()];
-  else {
-    const adapters = AdapterModel.of(model);
-    adapters.add(method, {
-      method,
-      ...adapterOptions(),
-      ...(method === 'hydra' ? { num_heads: 4 } : {}),
-    });
-    vars = adapters.trainableVariables();
-  }
+  // Full fine-tuning is a method like the others: injecting `full` makes the model's weights trainable.
+  const model = createModel(CONFIG, { seed: 0 });
+  const adapters = AdapterModel.of(model);
+  adapters.add(method, {
+    method,
+    ...adapterOptions(),
+    ...(method === 'hydra' ? { num_heads: 4 } : {}),
+  });
+  const vars = adapters.trainableVariables();
   const optimizer = await fusedAdam(vars);
   let s = 12345;
   const rand = () => {

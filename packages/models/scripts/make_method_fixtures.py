@@ -11,7 +11,8 @@ the checkpoints of make_fixtures.py:
   weights (the tied embedding receives both its uses).
 
 The loss is Hugging Face's causal-LM loss: mean next-token cross-entropy with labels = input_ids.
-Writes src/__fixtures__/methods.reference.json (logits of the last position, the loss, gradients).
+Writes src/__fixtures__/methods.reference.json (logits of the last position, the loss, gradients)
+and src/__fixtures__/ia3-peft/ (the same vectors written as PEFT writes an IA3 adapter).
 
 Run with Debian's python3-torch:
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread OMP_NUM_THREADS=1 \
@@ -127,6 +128,31 @@ def ia3_vector(size, layer, c):
     return 1 + 0.3 * torch.sin(0.37 * (i + 1) + 1.3 * layer + c)
 
 
+def write_peft_ia3(d, ia3):
+    """The vectors as PEFT saves an IA3 adapter: ia3_l [out, 1] (k, v) and [1, in] (down_proj), F32."""
+    os.makedirs(d, exist_ok=True)
+    tensors = {}
+    for name, l in ia3.items():
+        v = l.detach().float()
+        tensors[f"base_model.model.{name}.ia3_l"] = v.reshape(1, -1) if name.endswith("down_proj") else v.reshape(-1, 1)
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in sorted(tensors):
+        raw = tensors[name].contiguous().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - (8 + len(text)) % 8) % 8)
+    with open(os.path.join(d, "adapter_model.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    config = {"auto_mapping": None, "base_model_name_or_path": "qwen2-bias", "exclude_modules": None,
+              "fan_in_fan_out": False, "feedforward_modules": ["down_proj"], "inference_mode": True,
+              "init_ia3_weights": True, "modules_to_save": None, "peft_type": "IA3", "peft_version": "0.17.1",
+              "revision": None, "target_modules": ["k_proj", "v_proj", "down_proj"], "task_type": "CAUSAL_LM"}
+    with open(os.path.join(d, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+
+
 def r8(t):
     return [round(float(v), 8) for v in t.reshape(-1).tolist()]
 
@@ -146,6 +172,7 @@ def main():
     logits = forward(cfg, W, ids, ia3)
     loss = causal_lm_loss(logits, ids)
     loss.backward()
+    write_peft_ia3(os.path.join(FIX, "ia3-peft"), ia3)
     out["ia3"] = {
         "model": "qwen2-bias",
         "input_ids": ids.tolist(),

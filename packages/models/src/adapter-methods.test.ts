@@ -128,6 +128,19 @@ describe('(IA)³ on qwen2-bias against PyTorch', () => {
     expect(gradErr.rel).toBeLessThan(1e-4);
   });
 
+  it('an IA3 adapter as PEFT writes it (ia3_l [out, 1] and [1, in]) loads to the same logits', async () => {
+    const model = load('qwen2-bias');
+    const warnings: string[] = [];
+    const handle = await loadAdapter(model, path.join(FIXTURES, 'ia3-peft'), {
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(warnings).toEqual([]);
+    expect(handle.config().method).toBe('ia3');
+    const last = tf.tidy(() => tf.reshape(model.forward({ inputIds: ids, lastTokenOnly: true }), [-1]));
+    expect(errors(last.dataSync(), reference.ia3.last_logits).abs).toBeLessThan(2e-5);
+    last.dispose();
+  });
+
   it('merged into W (and the k/v biases) gives the same logits; unmerge restores the base', () => {
     const { model, handle } = withIa3();
     const base = [...model.parameters()].map(([n, v]) => [n, Float32Array.from(v.dataSync())] as const);

@@ -59,7 +59,6 @@ describe('help texts', () => {
         '--data',
         '--eval-data',
         '--exclude-modules',
-        '--feedforward-modules',
         '--model',
         '--prompt-tuning-init-text',
         '--rank-pattern',

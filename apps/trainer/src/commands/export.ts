@@ -17,7 +17,9 @@ import {
   formatHeadWeights,
   loadAdapter,
   mergePeftLora,
+  methodRegistry,
   type PeftLora,
+  readAdapterConfig,
   savePeftLora,
   WEIGHTS_FILE,
   writeFileAtomic,
@@ -54,7 +56,8 @@ export const COPIED_MODEL_FILES = [
 export interface ExportResult {
   report: string;
   warning: string | null;
-  lora: PeftLora;
+  /** The collapsed LoRA (null for methods that are not B·A updates: (IA)³, full fine-tuning). */
+  lora: PeftLora | null;
   /** Files written into `--out`, in order. */
   files: string[];
 }
@@ -123,9 +126,69 @@ function describeRank(lora: PeftLora): string {
   return `r = ${c.r}, lora_alpha = ${Number(c.lora_alpha.toPrecision(12))}${patterns.length ? ` (${patterns.join(', ')})` : ''}`;
 }
 
+/** Save `model` as a Hugging Face checkpoint in `dir`, with the base's own config and tokenizer files. */
+async function writeModelDirectory(
+  model: LlamaForCausalLM,
+  modelDir: string,
+  dir: string,
+): Promise<string[]> {
+  saveModel(model, dir);
+  // The base's own config.json (every key, as written) replaces the re-serialised one.
+  const copied: string[] = [];
+  for (const name of COPIED_MODEL_FILES) {
+    const from = path.join(modelDir, name);
+    if (!existsSync(from)) continue;
+    await writeFileAtomic(path.join(dir, name), await readFile(from));
+    copied.push(name);
+  }
+  return ['model.safetensors', ...copied];
+}
+
+/**
+ * Methods that are not B·A updates have no PEFT LoRA form: with `--merge`, (IA)³ is folded into
+ * the weights (W·diag(l), diag(l)·W) and a full fine-tune is written as it is, each as a model
+ * directory that `--model` (and transformers) loads.
+ */
+async function exportMerged(flags: ExportFlags, out: string, method: string): Promise<ExportResult> {
+  if (flags.merge !== true)
+    throw new UserError(
+      `--adapter: method '${method}' is not a LoRA, so it has no PEFT LoRA form; export it with --merge (a full model directory)`,
+    );
+  if (flags.weights !== undefined)
+    throw new UserError(`--weights: method '${method}' has no heads to weight; leave --weights out`);
+  await initBackend();
+  const model = loadModel(flags.model);
+  try {
+    const handle = await loadAdapter(model, flags.adapter, { adapter: 'export' });
+    if (!handle.wholeModel('export')) handle.merge();
+    const files = await writeDirectory(out, (dir) => writeModelDirectory(model, flags.model, dir));
+    const how =
+      method === 'full'
+        ? 'the fine-tuned weights as they are'
+        : `merged into ${handle.moduleLayers('export').size} linear layers`;
+    return {
+      report: [
+        `adapter ${flags.adapter}: ${method}, ${how}`,
+        `wrote ${flags.out}: model.safetensors (F32, ${checkpointShapes(model.config).length} tensors), ${files.slice(1).join(', ')}`,
+      ].join('\n'),
+      warning: null,
+      lora: null,
+      files,
+    };
+  } finally {
+    AdapterModel.of(model).dispose();
+    model.dispose();
+  }
+}
+
 /** Run the command; returns the report (and a one-line warning when the export is exact only for ω). */
 export async function runExport(flags: ExportFlags): Promise<ExportResult> {
   const out = checkOut(flags);
+  const method = methodRegistry.get(
+    (await readAdapterConfig(flags.adapter, { onWarning: () => {} })).method,
+    path.join(flags.adapter, CONFIG_FILE),
+  );
+  if (method.createLayer || method.wholeModel) return exportMerged(flags, out, method.name);
   // Collapse from the files (host arithmetic; errors name the adapter's files), then check that the
   // adapter fits the base model by loading it there.
   const lora = await collapseAdapter(flags.adapter, {
@@ -148,18 +211,7 @@ export async function runExport(flags: ExportFlags): Promise<ExportResult> {
     if (flags.merge) {
       checkMergeable(model, lora, flags.model);
       const merged = mergePeftLora(model, lora);
-      files = await writeDirectory(out, async (dir) => {
-        saveModel(model, dir);
-        // The base's own config.json (every key, as written) replaces the re-serialised one.
-        const copied: string[] = [];
-        for (const name of COPIED_MODEL_FILES) {
-          const from = path.join(flags.model, name);
-          if (!existsSync(from)) continue;
-          await writeFileAtomic(path.join(dir, name), await readFile(from));
-          copied.push(name);
-        }
-        return ['model.safetensors', ...copied];
-      });
+      files = await writeDirectory(out, (dir) => writeModelDirectory(model, flags.model, dir));
       lines.push(
         `merged into ${merged.length} linear layers: W = W0 + (lora_alpha/r)·B·A with ${describeRank(lora)}`,
         `wrote ${flags.out}: model.safetensors (F32, ${checkpointShapes(model.config).length} tensors), ` +
@@ -197,7 +249,10 @@ export function register(program: Command): void {
       'ω over the heads: uniform, head:<i> or w1,w2,… (N numbers ≥ 0 summing to 1); default: ' +
         'uniform for the uniform router, required for other routed adapters',
     )
-    .option('--merge', 'write a merged model (W = W0 + (lora_alpha/r)·B·A) instead of a PEFT adapter')
+    .option(
+      '--merge',
+      'write a merged model (W = W0 + (lora_alpha/r)·B·A; (IA)³ folded into W; a full fine-tune as it is) instead of a PEFT adapter',
+    )
     .action(async (flags: ExportFlags) => {
       const result = await runExport(flags);
       console.log(result.report);

@@ -233,6 +233,32 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
     const adapted = score(true);
     expect(adapted.every((x) => Number.isFinite(x) && x < 0)).toBe(true);
     expect(adapted).not.toEqual(score(false));
+    // export --merge writes a model directory that scores as the base model with the adapter
+    const merged = path.join(out, 'merged');
+    const exp = spawnSync(
+      process.execPath,
+      [cli, 'export', '--model', modelDir, '--adapter', adapter, '--out', merged, '--merge'],
+      { encoding: 'utf8' },
+    );
+    expect(exp.status, exp.stderr).toBe(0);
+    expect(exp.stdout).toContain(`adapter ${adapter}: ${method}`);
+    const plain = spawnSync(
+      process.execPath,
+      [cli, 'score', '--model', merged, '--text', 'Add the numbers. 3 and 5', '--json'],
+      { encoding: 'utf8' },
+    );
+    expect(plain.status, plain.stderr).toBe(0);
+    const mergedScores = (JSON.parse(plain.stdout) as { logprobs: number[] }).logprobs;
+    mergedScores.forEach((x, i) => expect(Math.abs(x - adapted[i]!)).toBeLessThan(1e-4));
+    const noMerge = spawnSync(
+      process.execPath,
+      [cli, 'export', '--model', modelDir, '--adapter', adapter, '--out', path.join(out, 'lora')],
+      { encoding: 'utf8' },
+    );
+    expect(noMerge.status).not.toBe(0);
+    expect(noMerge.stderr).toContain(
+      `method '${method}' is not a LoRA, so it has no PEFT LoRA form; export it with --merge`,
+    );
     const gen = spawnSync(
       process.execPath,
       [

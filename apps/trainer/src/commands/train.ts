@@ -177,7 +177,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         '--feedforward-modules <list|regex>',
-        'ia3: targeted modules whose input is scaled (default for ia3: down_proj; targets k_proj,v_proj,down_proj)',
+        'ia3: targeted modules whose input is scaled (default: down_proj, with targets k_proj,v_proj,down_proj)',
       ).argParser(modules),
     )
     .option('--no-init-ia3-weights', 'ia3: start the scaling vectors from a standard normal instead of ones')
