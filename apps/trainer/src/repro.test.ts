@@ -87,6 +87,11 @@ describe('repro', () => {
       JSON.parse(
         readFileSync(path.join(out, 'runs', `${id}-seed0`, 'adapter', 'adapter_config.json'), 'utf8'),
       );
+    // prompt tuning trains N × hidden (the tiny model: 32) and saves PEFT's PROMPT_TUNING files
+    expect(byId.get('prompt-tuning')!.trainable).toBe(20 * 32);
+    expect(savedConfig('prompt-tuning').peft_type).toBe('PROMPT_TUNING');
+    expect(savedConfig('prefix-tuning').peft_type).toBe('PREFIX_TUNING');
+    expect(savedConfig('p-tuning').peft_type).toBe('P_TUNING');
     expect(savedConfig('hydra-sample').router).toBe('sample');
     expect(savedConfig('hydra-load-balance').router_aux.load_balance).toBe(0.01);
     expect(savedConfig('hydra-diverse').peft_type).toBe('HYDRALORA_DIVERSE');

@@ -111,6 +111,42 @@ export const REPRO_METHODS: readonly ReproMethod[] = [
     lrScale: 0.1,
     note: 'every weight of the model trains, at 0.1× the LoRA learning rate',
   },
+  // The prompt-learning baselines (Table 2): 20 virtual tokens each; learning rates not tuned.
+  {
+    id: 'prompt-tuning',
+    label: 'Prompt tuning (20 tokens)',
+    method: 'prompt-tuning',
+    r: 0,
+    heads: 1,
+    adapter: { num_virtual_tokens: 20, target_modules: [], lora_dropout: 0 },
+    lrScale: 10,
+    note: '20 virtual input embeddings (random init), at 10× the LoRA learning rate',
+  },
+  {
+    id: 'p-tuning',
+    label: 'P-tuning (20 tokens, MLP)',
+    method: 'p-tuning',
+    r: 0,
+    heads: 1,
+    adapter: {
+      num_virtual_tokens: 20,
+      encoder_reparameterization_type: 'MLP',
+      target_modules: [],
+      lora_dropout: 0,
+    },
+    lrScale: 3,
+    note: '20 virtual tokens produced by PEFT’s MLP prompt encoder (dropped after training), at 3× the LoRA learning rate',
+  },
+  {
+    id: 'prefix-tuning',
+    label: 'Prefix tuning (20 tokens)',
+    method: 'prefix-tuning',
+    r: 0,
+    heads: 1,
+    adapter: { num_virtual_tokens: 20, prefix_projection: true, target_modules: [], lora_dropout: 0 },
+    lrScale: 3,
+    note: '20 key/value prefixes per layer through the reparameterisation MLP while training, at 3× the LoRA learning rate',
+  },
   // The follow-up papers' answers to "why do the heads not specialise", as ablations.
   {
     id: 'hydra-diverse',
