@@ -7,7 +7,8 @@
  *   - on pure wasm (HYDRALORA_BLAS=off),
  *   - in PyTorch (bench/torch_step.py, /usr/bin/python3; skipped with a note when absent),
  * one child process per measurement (so each peak RSS is its own), interleaved per method so that
- * the ratios are measured side by side. Then the LoRA step at batch 8 × 256 (peak RSS), and a
+ * the ratios are measured side by side. Then the other baselines ((IA)³, prompt tuning, P-tuning,
+ * prefix tuning; tfjs only), the LoRA step at batch 8 × 256 (peak RSS), and a
  * kernel profile of one BLAS LoRA step (where the remaining time goes).
  *
  *   node bench/train-step.mjs [--steps N] [--json PATH]
@@ -22,6 +23,23 @@ import { BENCH_CONFIG } from './config.mjs';
 
 const CONFIG = BENCH_CONFIG;
 const SEQ = 256;
+/** The other baselines' settings in this bench: PEFT's defaults for LLaMA, 20 virtual tokens. */
+const BASELINE_OPTIONS = {
+  ia3: {
+    target_modules: ['k_proj', 'v_proj', 'down_proj'],
+    feedforward_modules: ['down_proj'],
+    lora_dropout: 0,
+  },
+  'prompt-tuning': { num_virtual_tokens: 20, target_modules: [], lora_dropout: 0 },
+  'p-tuning': {
+    num_virtual_tokens: 20,
+    encoder_reparameterization_type: 'MLP',
+    target_modules: [],
+    lora_dropout: 0,
+  },
+  'prefix-tuning': { num_virtual_tokens: 20, prefix_projection: true, target_modules: [], lora_dropout: 0 },
+};
+
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
@@ -156,6 +174,7 @@ async function child() {
     method,
     ...adapterOptions(),
     ...(method === 'hydra' ? { num_heads: 4 } : {}),
+    ...(BASELINE_OPTIONS[method] ?? {}),
   });
   const vars = adapters.trainableVariables();
   const optimizer = await fusedAdam(vars);
@@ -366,6 +385,17 @@ async function orchestrate() {
   console.log(`  all-linear, r=8, dropout 0.05 (trainer): ${fmtPair(pairs.allLinear)}`);
   console.log(`  PyTorch, q,v (separate processes above): ${torchPair}`);
 
+  // throughput of the other baselines (tfjs only: torch_step.py has LoRA, HydraLoRA and full)
+  console.log(
+    `\nother baselines (batch 4 × ${SEQ}, tfjs ${blas.path ? 'wasm + BLAS' : 'pure wasm'}, one run each)`,
+  );
+  const baselines = {};
+  for (const method of Object.keys(BASELINE_OPTIONS)) {
+    baselines[method] = tfjs(method, Boolean(blas.path), 4, steps);
+    const r = baselines[method];
+    console.log(`  ${method.padEnd(14)} ${fmt(r)}${r.error ? '' : `  trainable ${r.trainable}`}`);
+  }
+
   console.log(`\nbatch 8 × ${SEQ}, LoRA`);
   const big = tfjs('lora', Boolean(blas.path), 8, 2);
   const bigTorch = torch('lora', 8, 2);
@@ -391,7 +421,7 @@ async function orchestrate() {
   if (jsonPath) {
     writeFileSync(
       `${jsonPath}.tmp`,
-      `${JSON.stringify({ ...header, uptimeAfter, steps, rows, pairs, batch8: { tfjs: big, torch: bigTorch }, profile }, null, 2)}\n`,
+      `${JSON.stringify({ ...header, uptimeAfter, steps, rows, pairs, baselines, batch8: { tfjs: big, torch: bigTorch }, profile }, null, 2)}\n`,
     );
     renameSync(`${jsonPath}.tmp`, jsonPath);
   }
