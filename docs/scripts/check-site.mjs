@@ -6,7 +6,8 @@
  *     error, page error or failed request (4xx/5xx);
  *   - checks that every internal link on every page resolves to a file the server returns (200);
  *   - types "HydraLoRA" into the local search box and expects results;
- *   - screenshots the home page and the results page into $HYDRALORA_SCREENS_DIR
+ *   - screenshots the home page and the results page into $HYDRALORA_SCREENS_DIR, and fails when a
+ *     table on them is wider than the 1280 px page (a column scrolled out of view)
  *     (default docs/.vitepress/dist/screens/).
  * Exits 1 with a list of every failure. Env: CHROMIUM_PATH (default /usr/bin/chromium),
  * HYDRALORA_CHECK_TABS (pages opened in parallel, default 3), HYDRALORA_CHECK_ONLY (a regex:
@@ -165,6 +166,22 @@ async function main() {
       current = path;
       await page.goto(origin + path, { waitUntil: 'networkidle' });
       await page.screenshot({ path: join(screensDir, name), fullPage: true });
+      // Every table fits the 1280 px page: no column (e.g. the results' overall) scrolled out of view.
+      const wide = await page.$$eval('.vp-doc table', (tables) =>
+        tables
+          .map((t, i) => ({
+            i,
+            scroll: t.scrollWidth,
+            client: t.clientWidth,
+            right: t.getBoundingClientRect().right,
+          }))
+          .filter((t) => t.scroll > t.client + 1 || t.right > window.innerWidth),
+      );
+      for (const t of wide) {
+        failures.push(
+          `${path}: table ${t.i + 1} is wider than the page at 1280 px (${t.scroll} px of content in ${t.client} px)`,
+        );
+      }
     }
 
     current = 'search';

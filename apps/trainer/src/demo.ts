@@ -234,8 +234,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       ),
     },
     {
-      title: 'Choosing N: the SSE elbow',
-      note: `K-means on TF-IDF features of the training prompts; the elbow (Kneedle) picks N = ${clustering.k}. Against the known components: NMI ${nmi.toFixed(3)}, ARI ${ari.toFixed(3)}.`,
+      title: `Choosing N: ${clustering.criterion === 'elbow' ? 'the SSE elbow' : 'the silhouette'}`,
+      note: `K-means on TF-IDF features of the training prompts; ${clustering.criterion === 'elbow' ? 'the elbow (Kneedle)' : `the largest cosine silhouette (${clustering.silhouette[clustering.k - 1]?.toFixed(3)}; the SSE elbow would pick ${clustering.elbow.k})`} picks N = ${clustering.k}. Against the known components: NMI ${nmi.toFixed(3)}, ARI ${ari.toFixed(3)}.`,
       html:
         lineChart(
           'SSE against K',

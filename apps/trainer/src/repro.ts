@@ -314,7 +314,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   mkdirSync(o.out, { recursive: true });
   const setup = reproSetup(o);
   const { components, elbowK } = setup;
-  info(`the SSE elbow picks N = ${elbowK}`);
+  info(`the clustering (${setup.clustering.criterion}) picks N = ${elbowK}`);
 
   const tasks: ReproTask[] = methods.flatMap((m) =>
     m.method === 'base' ? [{ methodId: m.id, seed: 0 }] : o.seeds.map((seed) => ({ methodId: m.id, seed })),
@@ -396,7 +396,7 @@ function writeReproOutputs(
     '# hydralora repro: the paper’s comparison on the embedded default',
     '',
     `- command: \`${o.commandLine ?? 'hydralora repro'}\``,
-    `- seeds: ${o.seeds.join(', ')} (corpus and clustering: seed 0); N from the SSE elbow: ${elbowK}`,
+    `- seeds: ${o.seeds.join(', ')} (corpus and clustering: seed 0); N from the clustering (${setup.clustering.criterion}): ${elbowK}`,
     `- data: ${o.perComponentTrain} training and ${o.perComponentTest} held-out examples per component; ${o.steps} steps per run`,
     `- date: ${date}; ${(seconds / 60).toFixed(1)} min in all, ${o.jobs ?? 1} training process${(o.jobs ?? 1) > 1 ? 'es' : ''} at a time`,
     `- machine: ${machineDescription()}`,

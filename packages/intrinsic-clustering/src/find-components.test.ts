@@ -1,6 +1,6 @@
 import { createRng } from '@hydralora/common';
 import { describe, expect, it } from 'vitest';
-import { findComponents, type ProgressEvent } from './find-components.js';
+import { findComponents, findComponentsInEmbeddings, type ProgressEvent } from './find-components.js';
 import { normalizedMutualInfo } from './metrics.js';
 import { ClusterModel } from './model.js';
 
@@ -26,11 +26,23 @@ function topicCorpus(seed: number) {
 describe('findComponents', () => {
   const { texts, labels } = topicCorpus(1);
 
-  for (const reduction of ['sparse', 'svd'] as const) {
-    it(`recovers 3 topics with the elbow (${reduction})`, () => {
+  for (const [reduction, criterion] of [
+    ['sparse', 'silhouette'],
+    ['sparse', 'elbow'],
+    ['svd', 'silhouette'],
+    ['svd', 'elbow'],
+  ] as const) {
+    it(`recovers 3 topics with the ${criterion} (${reduction})`, () => {
       const events: ProgressEvent[] = [];
-      const result = findComponents(texts, { reduction, kMax: 8, svdComponents: 10 }, (e) => events.push(e));
+      const result = findComponents(texts, { reduction, criterion, kMax: 8, svdComponents: 10 }, (e) =>
+        events.push(e),
+      );
       expect(result.k).toBe(3);
+      expect(result.criterion).toBe(criterion);
+      // both criteria agree here: the elbow and the silhouette maximum are at K = 3
+      expect(result.elbow.k).toBe(3);
+      expect(result.silhouette).toHaveLength(8);
+      expect(Math.max(...result.silhouette.slice(1).map(Number))).toBe(result.silhouette[2]);
       expect(result.elbow.forced).toBe(false);
       expect(result.ks).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(result.sse).toHaveLength(8);
@@ -89,8 +101,56 @@ describe('findComponents', () => {
     expect(() => findComponents(texts, { tfidf: { ngramRange: [1, 2], bogus: 1 } as never })).toThrow(
       /tfidf/,
     );
+    expect(() => findComponents(texts, { criterion: 'gap' as never })).toThrow(
+      /cluster config: field criterion: .*\(got "gap"\)/,
+    );
     expect(() => ClusterModel.fromJSON({ format: 'other' })).toThrow(
       /cluster model: field format: .* \(got "other"\)/,
+    );
+  });
+});
+
+describe('findComponentsInEmbeddings', () => {
+  // 3 directions in 6 dims, 15 noisy vectors each (varying length: the rows are normalised)
+  const random = createRng(4);
+  const truth: number[] = [];
+  const vectors = Array.from({ length: 45 }, (_, i) => {
+    truth.push(i % 3);
+    const v = new Float32Array(6).map(() => 0.15 * random.normal());
+    v[2 * (i % 3)]! += 1 + (i % 5);
+    v[2 * (i % 3) + 1]! += 0.5 * (1 + (i % 5));
+    return v;
+  });
+
+  for (const criterion of ['silhouette', 'elbow'] as const) {
+    it(`recovers 3 groups of vectors with the ${criterion}`, () => {
+      const result = findComponentsInEmbeddings(vectors, { kMax: 6, criterion });
+      expect(result.k).toBe(3);
+      expect(normalizedMutualInfo(truth, result.labels)).toBeCloseTo(1, 12);
+      expect(result.sizes).toEqual([15, 15, 15]);
+      expect(result.dims).toBe(6);
+      expect(result.centroids).toHaveLength(18);
+      expect(result.warnings).toEqual([]);
+    });
+  }
+
+  it('rejects bad vectors and config naming them', () => {
+    expect(() => findComponentsInEmbeddings([])).toThrow(/no vectors to cluster/);
+    expect(() => findComponentsInEmbeddings([[1, 2], [1]], { kMax: 2 })).toThrow(
+      /vectors\[1\] has 1 dimensions, expected 2/,
+    );
+    expect(() =>
+      findComponentsInEmbeddings(
+        [
+          [1, Number.NaN],
+          [1, 2],
+        ],
+        { kMax: 2 },
+      ),
+    ).toThrow(/vectors\[0\]\[1\] is NaN/);
+    expect(() => findComponentsInEmbeddings(vectors, { kMax: 99 })).toThrow(/45 vectors, fewer than K = 99/);
+    expect(() => findComponentsInEmbeddings(vectors, { reduction: 'svd' } as never)).toThrow(
+      /embedding cluster config/,
     );
   });
 });

@@ -1,7 +1,13 @@
-import { type ClusterConfigInput, parseClusterConfig } from './config.js';
+import {
+  type ClusterConfigInput,
+  type EmbeddingClusterConfigInput,
+  parseClusterConfig,
+  parseEmbeddingClusterConfig,
+} from './config.js';
 import { denseKMeans } from './dense-kmeans.js';
 import { type Elbow, kneedle } from './elbow.js';
 import { ClusterModel, normalizeDenseRows } from './model.js';
+import { cosineSilhouette, type FeatureRows, silhouetteChoice } from './silhouette.js';
 import { type KMeansFit, sparseKMeans } from './sparse-kmeans.js';
 import { truncatedSvd } from './svd.js';
 import { TfidfVectorizer } from './tfidf.js';
@@ -15,8 +21,12 @@ export interface ProgressEvent {
 
 /** What {@link findComponents} returns. */
 export interface ClusterResult {
-  /** The chosen K (the elbow's, or the forced one). */
+  /** The chosen K (by `criterion`, or the forced one). */
   k: number;
+  /** The criterion that chose K (`'elbow'` or `'silhouette'`; still reported when K is forced). */
+  criterion: 'elbow' | 'silhouette';
+  /** Mean cosine silhouette of each fit in `ks` (`null` at K = 1, where it is not defined). */
+  silhouette: (number | null)[];
   /** The K values of the curve, `1..kMax`. */
   ks: number[];
   /** SSE (k-means inertia) for each K in `ks`. */
@@ -60,10 +70,12 @@ export function findComponents(
 
   let components: Float64Array | undefined;
   let cluster: (k: number) => KMeansFit;
+  let svdRows: FeatureRows | undefined;
   const kmeansOptions = {
     seed: options.seed,
     restarts: options.restarts,
     maxIterations: options.maxIterations,
+    tolerance: options.tolerance,
   };
   if (options.reduction === 'svd') {
     const dims = Math.min(options.svdComponents, Math.min(matrix.rows, matrix.cols) - 1);
@@ -73,32 +85,19 @@ export function findComponents(
     onProgress?.({ stage: 'svd', done: 1, total: 1 });
     components = svd.components;
     normalizeDenseRows(svd.projected, dims);
+    svdRows = { rows: svd.projected, dims };
     cluster = (k) => denseKMeans(svd.projected, dims, k, kmeansOptions);
   } else {
     cluster = (k) => sparseKMeans(matrix, k, kmeansOptions);
   }
 
-  const ks: number[] = [];
-  const fits: KMeansFit[] = [];
-  onProgress?.({ stage: 'kmeans', done: 0, total: options.kMax });
-  for (let k = 1; k <= options.kMax; k++) {
-    ks.push(k);
-    fits.push(cluster(k));
-    onProgress?.({ stage: 'kmeans', done: k, total: options.kMax });
-  }
-  const sse = fits.map((fit) => fit.sse);
-  const elbow = kneedle(ks, sse, options.sensitivity);
-  const k = options.k ?? elbow.k;
-  const chosen = fits[k - 1] ?? cluster(k);
+  const curve = fitCurve(options, cluster, svdRows ?? matrix, onProgress);
+  const { k, chosen } = curve;
   const model = new ClusterModel(vectorizer, components, chosen.centroids);
-  const sizes = new Array<number>(k).fill(0);
-  for (const label of chosen.labels) sizes[label]! += 1;
+  const sizes = clusterSizes(chosen.labels, k);
   return {
     warnings: degenerateClustering(texts, k, sizes),
-    k,
-    ks,
-    sse,
-    elbow: { ...elbow, forced: options.k !== undefined },
+    ...curve.summary,
     labels: Array.from(chosen.labels),
     sizes,
     topTerms: model.topTerms(options.topTerms),
@@ -127,4 +126,116 @@ export function degenerateClustering(
     );
   }
   return warnings;
+}
+
+interface CurveOptions {
+  kMax: number;
+  k?: number | undefined;
+  criterion: 'elbow' | 'silhouette';
+  sensitivity: number;
+}
+
+/** k-means for K = 1..kMax, the SSE and silhouette curves, and the K the criterion (or `k`) picks. */
+function fitCurve(
+  options: CurveOptions,
+  cluster: (k: number) => KMeansFit,
+  features: FeatureRows,
+  onProgress?: (event: ProgressEvent) => void,
+) {
+  const ks: number[] = [];
+  const fits: KMeansFit[] = [];
+  onProgress?.({ stage: 'kmeans', done: 0, total: options.kMax });
+  for (let k = 1; k <= options.kMax; k++) {
+    ks.push(k);
+    fits.push(cluster(k));
+    onProgress?.({ stage: 'kmeans', done: k, total: options.kMax });
+  }
+  const sse = fits.map((fit) => fit.sse);
+  const silhouette = fits.map((fit) => {
+    const score = fit.k < 2 ? Number.NaN : cosineSilhouette(features, fit.labels, fit.k);
+    return Number.isNaN(score) ? null : score;
+  });
+  const elbow = kneedle(ks, sse, options.sensitivity);
+  const k = options.k ?? (options.criterion === 'silhouette' ? silhouetteChoice(ks, silhouette) : elbow.k);
+  const chosen = fits[k - 1] ?? cluster(k);
+  return {
+    k,
+    chosen,
+    summary: {
+      k,
+      criterion: options.criterion,
+      ks,
+      sse,
+      silhouette,
+      elbow: { ...elbow, forced: options.k !== undefined },
+    },
+  };
+}
+
+function clusterSizes(labels: ArrayLike<number>, k: number): number[] {
+  const sizes = new Array<number>(k).fill(0);
+  for (let i = 0; i < labels.length; i++) sizes[labels[i]!]! += 1;
+  return sizes;
+}
+
+/** What {@link findComponentsInEmbeddings} returns: the curves and the clustering, no text model. */
+export type EmbeddingClusterResult = Omit<ClusterResult, 'topTerms' | 'features' | 'model'> & {
+  /** `k × dims` row-major centroids of the unit-normalised vectors. */
+  centroids: Float64Array;
+  /** Dimensions of the vectors. */
+  dims: number;
+};
+
+/**
+ * The same procedure on precomputed document vectors (e.g. mean-pooled hidden states of the base
+ * model, see `@hydralora/trainer`'s `embedTexts`): rows are scaled to unit length (so k-means
+ * works in the cosine geometry, as on TF-IDF), then k-means for K = 1..kMax and the criterion.
+ */
+export function findComponentsInEmbeddings(
+  vectors: readonly ArrayLike<number>[],
+  config: EmbeddingClusterConfigInput = {},
+  onProgress?: (event: ProgressEvent) => void,
+): EmbeddingClusterResult {
+  const options = parseEmbeddingClusterConfig(config);
+  const n = vectors.length;
+  if (n === 0) throw new Error('the corpus is empty: no vectors to cluster');
+  const dims = vectors[0]!.length;
+  if (dims === 0) throw new Error('vectors[0] is empty: expected at least 1 dimension');
+  const largestK = Math.max(options.kMax, options.k ?? 1);
+  if (n < largestK) {
+    throw new Error(`there are ${n} vectors, fewer than K = ${largestK}: lower kMax / k or add vectors`);
+  }
+  const rows = new Float64Array(n * dims);
+  vectors.forEach((vector, i) => {
+    if (vector.length !== dims) {
+      throw new Error(`vectors[${i}] has ${vector.length} dimensions, expected ${dims} (as vectors[0])`);
+    }
+    for (let j = 0; j < dims; j++) {
+      const v = vector[j]!;
+      if (!Number.isFinite(v)) throw new Error(`vectors[${i}][${j}] is ${v}: expected a finite number`);
+      rows[i * dims + j] = v;
+    }
+  });
+  normalizeDenseRows(rows, dims);
+  const kmeansOptions = {
+    seed: options.seed,
+    restarts: options.restarts,
+    maxIterations: options.maxIterations,
+  };
+  const cluster = (k: number) => denseKMeans(rows, dims, k, kmeansOptions);
+  const curve = fitCurve(options, cluster, { rows, dims }, onProgress);
+  const sizes = clusterSizes(curve.chosen.labels, curve.k);
+  const warnings = sizes.some((size) => size === 0)
+    ? [
+        `K = ${curve.k}: cluster(s) ${sizes.flatMap((s, c) => (s === 0 ? [c] : [])).join(', ')} are empty (sizes [${sizes.join(', ')}]): use a smaller K`,
+      ]
+    : [];
+  return {
+    ...curve.summary,
+    labels: Array.from(curve.chosen.labels),
+    sizes,
+    warnings,
+    centroids: curve.chosen.centroids,
+    dims,
+  };
 }

@@ -4,22 +4,31 @@
  * TF-IDF features (scikit-learn conventions), k-means for K = 1..K_max, and the elbow of the
  * SSE curve (Kneedle). Sparse throughout; optional LSA (randomised truncated SVD).
  */
-export type { ClusterConfig, ClusterConfigInput } from './config.js';
-export { clusterConfigSchema, parseClusterConfig, tfidfConfigSchema } from './config.js';
+export type { ClusterConfig, ClusterConfigInput, EmbeddingClusterConfigInput } from './config.js';
+export {
+  clusterConfigSchema,
+  clusterTfidfConfigSchema,
+  embeddingClusterConfigSchema,
+  parseClusterConfig,
+  parseEmbeddingClusterConfig,
+  tfidfConfigSchema,
+} from './config.js';
 export type { CorpusOptions } from './corpus.js';
 export { DEFAULT_FIELDS, decodeUtf8, loadCorpus, parseCorpus } from './corpus.js';
 export type { CsrMatrix } from './csr.js';
 export { csrToDense } from './csr.js';
 export type { Elbow } from './elbow.js';
 export { kneedle } from './elbow.js';
-export type { ClusterResult, ProgressEvent } from './find-components.js';
-export { findComponents } from './find-components.js';
+export type { ClusterResult, EmbeddingClusterResult, ProgressEvent } from './find-components.js';
+export { findComponents, findComponentsInEmbeddings } from './find-components.js';
 export { adjustedRandIndex, normalizedMutualInfo } from './metrics.js';
 export type { ClusterModelJson } from './model.js';
 export { ClusterModel } from './model.js';
 export { loadModel, saveModel } from './model-file.js';
 export type { ClusterReport } from './report.js';
 export { formatSummary, plotElbow, toReport } from './report.js';
+export type { FeatureRows } from './silhouette.js';
+export { cosineSilhouette, silhouetteChoice } from './silhouette.js';
 export type { KMeansFit, KMeansOptions } from './sparse-kmeans.js';
 export { sparseKMeans } from './sparse-kmeans.js';
 export { ENGLISH_STOP_WORDS } from './stop-words.js';

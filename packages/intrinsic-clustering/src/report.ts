@@ -6,7 +6,11 @@ export interface ClusterReport {
   k_max: number;
   /** SSE for K = 1..k_max. */
   sse: number[];
-  elbow: { method: string; forced: boolean; difference: number[] };
+  elbow: { k: number; method: string; forced: boolean; difference: number[] };
+  /** What chose `k` (`'silhouette'` or `'elbow'`; `k` forced: see `elbow.forced`). */
+  criterion: 'elbow' | 'silhouette';
+  /** Mean cosine silhouette for K = 1..k_max (`null` at K = 1). */
+  silhouette: (number | null)[];
   labels: number[];
   sizes: number[];
   top_terms: string[][];
@@ -22,7 +26,14 @@ export function toReport(result: ClusterResult): ClusterReport {
     k: result.k,
     k_max: result.ks.at(-1) ?? 0,
     sse: result.sse,
-    elbow: { method: result.elbow.method, forced: result.elbow.forced, difference: result.elbow.difference },
+    elbow: {
+      k: result.elbow.k,
+      method: result.elbow.method,
+      forced: result.elbow.forced,
+      difference: result.elbow.difference,
+    },
+    criterion: result.criterion,
+    silhouette: result.silhouette,
     labels: result.labels,
     sizes: result.sizes,
     top_terms: result.topTerms,
@@ -52,12 +63,16 @@ export function plotElbow(ks: readonly number[], sse: readonly number[], chosen:
 
 /** The human-readable summary the CLI prints. */
 export function formatSummary(result: ClusterResult): string {
-  const how = result.elbow.forced ? 'forced with --k' : `elbow, ${result.elbow.method}`;
+  const how = result.elbow.forced
+    ? 'forced with --k'
+    : result.criterion === 'silhouette'
+      ? `largest silhouette, ${result.silhouette[result.k - 1]?.toFixed(3)}; the SSE elbow would pick ${result.elbow.k}`
+      : `elbow, ${result.elbow.method}`;
   const lines = [
     `${result.labels.length} documents, ${result.features.vocabulary} terms, ` +
       `${result.features.reduction === 'svd' ? `LSA ${result.features.dims} dims` : 'sparse TF-IDF'}`,
     '',
-    'SSE by K:',
+    'SSE by K (◀ the chosen K):',
     plotElbow(result.ks, result.sse, result.k),
     '',
     `chosen K = ${result.k} (${how})`,

@@ -262,7 +262,15 @@ export class LlamaForCausalLM {
     return this.run(inputs, true);
   }
 
-  private run(inputs: ForwardInputs, collectAux: boolean): CausalLMOutput {
+  /**
+   * The last layer's output after the final RMSNorm, [batch, seq, hidden]: what the LM head reads
+   * (e.g. for mean-pooled document embeddings). `lastTokenOnly` gives [batch, 1, hidden].
+   */
+  hiddenStates(inputs: ForwardInputs): tf.Tensor3D {
+    return this.run(inputs, false, true).logits;
+  }
+
+  private run(inputs: ForwardInputs, collectAux: boolean, hiddenOnly = false): CausalLMOutput {
     if (this.disposed) throw new Error('LlamaForCausalLM: the model has been disposed');
     const ids = toIdRows(inputs.inputIds, this.config.vocab_size);
     const batch = ids.length;
@@ -335,6 +343,7 @@ export class LlamaForCausalLM {
         headCtx = { ...headCtx, seqLength: 1, attentionMask: lastMask };
       }
       x = rmsNorm(x, this.norm, this.config.rms_norm_eps);
+      if (hiddenOnly) return { logits: x as tf.Tensor3D }; // hiddenStates() hands this on as the hidden states
       const logits = this.head.forward(x, headCtx) as tf.Tensor3D;
       return auxLosses?.length ? { logits, auxLoss: tf.addN(auxLosses) as tf.Scalar } : { logits };
     });

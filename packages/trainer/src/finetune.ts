@@ -80,7 +80,9 @@ export async function finetune(config: TrainConfig, hooks: FinetuneHooks = {}): 
       seed: config.seed,
     });
     heads = clustering.k;
-    info(`clustering: the SSE elbow picks N = ${heads} (K = 1..${clustering.ks.length})`);
+    info(
+      `clustering: the ${clustering.criterion === 'elbow' ? 'SSE elbow' : 'silhouette'} picks N = ${heads} (K = 1..${clustering.ks.length})`,
+    );
   } else heads = adapterConfig.num_heads;
 
   // Split routes each sample to its component's head: the cluster of the sample when the

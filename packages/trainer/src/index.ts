@@ -61,6 +61,7 @@ export {
   toInstructionRecords,
   tokenizeExample,
 } from './data.js';
+export { type EmbedOptions, embedTexts } from './embed.js';
 export { clusteringText, type FinetuneHooks, type FinetuneResult, finetune } from './finetune.js';
 export { DivergenceError, type LoopConfig, type LoopOptions, type LoopResult, trainLoop } from './loop.js';
 export {

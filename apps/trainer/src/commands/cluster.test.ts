@@ -35,8 +35,11 @@ const defaults: ClusterCommandOptions = {
 describe('hydralora cluster', () => {
   it('prints JSON with k, sse, labels, sizes and top_terms, and saves the model', async () => {
     const modelPath = join(dir, 'model.json');
-    const report = JSON.parse(await runCluster(corpus, { ...defaults, json: true, saveModel: modelPath }));
+    const report = JSON.parse(
+      await runCluster(corpus, { ...defaults, criterion: 'elbow', json: true, saveModel: modelPath }),
+    );
     expect(report.k).toBe(3);
+    expect(report.criterion).toBe('elbow');
     expect(report.sse).toHaveLength(6);
     expect(report.labels).toHaveLength(30);
     expect(report.sizes).toEqual([10, 10, 10]);
@@ -44,9 +47,23 @@ describe('hydralora cluster', () => {
     expect(JSON.parse(readFileSync(modelPath, 'utf8')).format).toBe('hydralora-intrinsic-clustering');
   });
 
+  it('the default criterion, the silhouette, separates the 6 distinct documents (2 per topic)', async () => {
+    const distinct = new Set(rows.map((r) => `${r.instruction} ${r.input}`));
+    expect(distinct.size).toBe(6);
+    const report = JSON.parse(await runCluster(corpus, { ...defaults, json: true }));
+    expect(report.criterion).toBe('silhouette');
+    expect(report.k).toBe(6);
+    // identical documents share a cluster and distinct ones are apart: the silhouette is 1
+    expect(report.silhouette[5]).toBeCloseTo(1, 12);
+    expect(report.silhouette[0]).toBeNull();
+    expect(report.elbow.k).toBe(3);
+    const text = await runCluster(corpus, defaults);
+    expect(text).toContain('chosen K = 6 (largest silhouette, 1.000; the SSE elbow would pick 3)');
+  });
+
   it('prints the elbow plot and clusters for people, and honours --k', async () => {
     const text = await runCluster(corpus, { ...defaults, k: 2 });
-    expect(text).toContain('SSE by K:');
+    expect(text).toContain('SSE by K (◀ the chosen K):');
     expect(text).toContain('chosen K = 2 (forced with --k)');
     expect(text).toMatch(/K=2 .*◀/);
   });
@@ -96,5 +113,8 @@ describe('hydralora cluster', () => {
     await expect(
       program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--ngram', '2,1']),
     ).rejects.toThrow(/--ngram must be MIN,MAX/);
+    await expect(
+      program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--criterion', 'gap']),
+    ).rejects.toThrow(/--criterion must be silhouette or elbow, got 'gap'/);
   });
 });

@@ -28,6 +28,7 @@ export interface ClusterCommandOptions {
   minDf?: number;
   maxDf?: number;
   sublinearTf?: boolean;
+  criterion?: 'elbow' | 'silhouette';
   ngram: [number, number];
   restarts: number;
   saveModel?: string;
@@ -95,11 +96,12 @@ export async function runCluster(file: string, options: ClusterCommandOptions): 
     seed: options.seed,
     restarts: options.restarts,
     reduction: options.reduction,
+    ...(options.criterion ? { criterion: options.criterion } : {}),
     tfidf: {
       stopWords: options.stopWords ? 'english' : undefined,
       minDf: options.minDf,
       maxDf: options.maxDf,
-      sublinearTf: options.sublinearTf ?? false,
+      sublinearTf: options.sublinearTf,
       ngramRange: options.ngram,
     },
   };
@@ -121,7 +123,7 @@ export function register(program: Command): void {
   program
     .command('cluster')
     .description(
-      "find the corpus's intrinsic components: TF-IDF, k-means for K = 1..k-max, the elbow of the SSE curve",
+      "find the corpus's intrinsic components: TF-IDF, k-means for K = 1..k-max, K by the silhouette (or the SSE elbow)",
     )
     .argument('<file>', 'corpus: .json (array of rows), .jsonl, or .txt (one document per line)')
     .addOption(
@@ -146,7 +148,7 @@ export function register(program: Command): void {
     .option('--stop-words', 'drop English stop words')
     .option(
       '--min-df <n>',
-      'ignore terms in fewer documents (count, or proportion in (0,1))',
+      'ignore terms in fewer documents (count, or proportion in (0,1); default 2)',
       documentFrequency('--min-df'),
     )
     .option(
@@ -154,7 +156,17 @@ export function register(program: Command): void {
       'ignore terms in more documents (count, or proportion in (0,1))',
       documentFrequency('--max-df'),
     )
-    .option('--sublinear-tf', 'use 1 + ln(tf)')
+    .option('--sublinear-tf', 'use 1 + ln(tf) (the default)')
+    .option('--no-sublinear-tf', 'use raw term counts')
+    .option(
+      '--criterion <name>',
+      "how K is chosen: 'silhouette' (default, largest cosine silhouette) or 'elbow' (Kneedle on the SSE curve)",
+      (v: string) => {
+        if (v !== 'elbow' && v !== 'silhouette')
+          throw new InvalidArgumentError(`--criterion must be silhouette or elbow, got '${v}'`);
+        return v;
+      },
+    )
     .addOption(
       new Option('--ngram <min,max>', 'word n-gram range').argParser(ngramRange).default([1, 1], '1,1'),
     )

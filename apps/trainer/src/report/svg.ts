@@ -5,6 +5,7 @@
  */
 import { scaleBand, scaleLinear, scaleLog } from 'd3-scale';
 import { line } from 'd3-shape';
+import { axisTicks } from './ticks.js';
 
 export const PALETTE = [
   '#4e79a7',
@@ -30,11 +31,6 @@ export function escapeXml(s: string): string {
   );
 }
 
-const fmt = (v: number) =>
-  Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
-    ? v.toExponential(1)
-    : Number(v.toPrecision(3)).toString();
-
 function frame(title: string, body: string, xLabel: string, yLabel: string, width = W, height = H): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(title)}" font-family="system-ui, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>
@@ -50,19 +46,16 @@ function axes(
   y: { ticks(n: number): number[]; (v: number): number },
   height = H,
   width = W,
+  logY = false,
 ): string {
-  const xt = x
-    .ticks(6)
-    .map(
-      (t) =>
-        `<g transform="translate(${x(t)} ${height - M.bottom})"><line y2="5" stroke="#333"/><text y="18" text-anchor="middle">${fmt(t)}</text></g>`,
-    );
-  const yt = y
-    .ticks(6)
-    .map(
-      (t) =>
-        `<g transform="translate(${M.left} ${y(t)})"><line x2="-5" stroke="#333"/><line x2="${width - M.left - M.right}" stroke="#eee"/><text x="-8" dy="4" text-anchor="end">${fmt(t)}</text></g>`,
-    );
+  const xt = axisTicks(x, 'x').map(
+    (t) =>
+      `<g transform="translate(${t.position} ${height - M.bottom})"><line y2="5" stroke="#333"/>${t.shown ? `<text y="18" text-anchor="middle">${t.label}</text>` : ''}</g>`,
+  );
+  const yt = axisTicks(y, 'y', { log: logY }).map(
+    (t) =>
+      `<g transform="translate(${M.left} ${t.position})"><line x2="${t.shown ? -5 : -3}" stroke="#333"/><line x2="${width - M.left - M.right}" stroke="#eee"/>${t.shown ? `<text x="-8" dy="4" text-anchor="end">${t.label}</text>` : ''}</g>`,
+  );
   return `<g>${yt.join('')}</g><g>${xt.join('')}</g><line x1="${M.left}" x2="${width - M.right}" y1="${height - M.bottom}" y2="${height - M.bottom}" stroke="#333"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${height - M.bottom}" stroke="#333"/>`;
 }
 
@@ -95,7 +88,8 @@ export function lineChart(
     .nice()
     .range([M.left, W - M.right]);
   const positive = ys.every((v) => v > 0);
-  const y = (opts.logY && positive ? scaleLog() : scaleLinear())
+  const logY = opts.logY === true && positive;
+  const y = (logY ? scaleLog() : scaleLinear())
     .domain([Math.min(...ys), Math.max(...ys)])
     .nice()
     .range([H - M.bottom, M.top]);
@@ -116,7 +110,12 @@ export function lineChart(
     opts.highlightX !== undefined
       ? `<line x1="${x(opts.highlightX)}" x2="${x(opts.highlightX)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#e15759" stroke-dasharray="4 3"/><text x="${x(opts.highlightX) + 4}" y="${M.top + 12}" fill="#e15759">chosen</text>`
       : '';
-  return frame(title, axes(x, y) + paths + hl + legend(series.map((s) => s.name)), opts.xLabel, opts.yLabel);
+  return frame(
+    title,
+    axes(x, y, H, W, logY) + paths + hl + legend(series.map((s) => s.name)),
+    opts.xLabel,
+    opts.yLabel,
+  );
 }
 
 /** Heatmap of a matrix (rows × cols) with values in [0, 1] or any range; cells carry their value. */
@@ -242,11 +241,10 @@ export function barChart(
         `<text x="${x0(c)! + x0.bandwidth() / 2}" y="${H - M.bottom + 16}" text-anchor="middle">${escapeXml(c)}</text>`,
     )
     .join('');
-  const yt = y
-    .ticks(5)
+  const yt = axisTicks(y, 'y', { count: 5 })
     .map(
       (t) =>
-        `<g transform="translate(${M.left} ${y(t)})"><line x2="-5" stroke="#333"/><line x2="${width - M.left - M.right}" stroke="#eee"/><text x="-8" dy="4" text-anchor="end">${fmt(t)}</text></g>`,
+        `<g transform="translate(${M.left} ${t.position})"><line x2="-5" stroke="#333"/><line x2="${width - M.left - M.right}" stroke="#eee"/>${t.shown ? `<text x="-8" dy="4" text-anchor="end">${t.label}</text>` : ''}</g>`,
     )
     .join('');
   return frame(

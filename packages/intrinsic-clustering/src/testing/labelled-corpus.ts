@@ -164,3 +164,65 @@ export function syntheticCorpus(
   }
   return { texts, labels };
 }
+
+/**
+ * A second labelled mix, with no component in common with {@link labelledCorpus}: four MMLU
+ * subjects (the same question format, different topics) and four BBH tasks (each its own
+ * template). Held out from the choice of the default pipeline (see `bench/n-selection.mjs`).
+ */
+export const SUBJECT_MIX = [
+  'mmlu/clinical_knowledge',
+  'mmlu/high_school_macroeconomics',
+  'mmlu/professional_law',
+  'mmlu/astronomy',
+  'bbh/causal_judgement',
+  'bbh/logical_deduction_three_objects',
+  'bbh/word_sorting',
+  'bbh/movie_recommendation',
+] as const;
+
+/** The documents of one `mmlu/<subject>` (test questions) or `bbh/<task>` (inputs) component. */
+export function readComponent(dataDir: string, name: string): string[] {
+  const [kind, item] = name.split('/');
+  if (kind === 'mmlu' && item) {
+    const file = join(dataDir, 'mmlu', 'test', `${item}_test.csv`);
+    if (!existsSync(file)) throw new Error(`component ${name}: no file ${file}`);
+    return parseCsv(readFileSync(file, 'utf8')).map((r) => r[0]!);
+  }
+  if (kind === 'bbh' && item) {
+    const file = join(dataDir, 'bbh', `${item}.json`);
+    if (!existsSync(file)) throw new Error(`component ${name}: no file ${file}`);
+    return (JSON.parse(readFileSync(file, 'utf8')) as { examples: { input: string }[] }).examples.map(
+      (e) => e.input,
+    );
+  }
+  throw new Error(`component ${JSON.stringify(name)}: expected "mmlu/<subject>" or "bbh/<task>"`);
+}
+
+/** A seeded sample of `perComponent` documents of each named component, shuffled together. */
+export function labelledMix(
+  dataDir: string,
+  names: readonly string[],
+  perComponent: number,
+  seed = 0,
+): LabelledCorpus {
+  const random = createRng(seed);
+  const items: [string, number][] = [];
+  names.forEach((name, label) => {
+    const copy = readComponent(dataDir, name);
+    if (copy.length < perComponent) {
+      throw new Error(`${name}: only ${copy.length} documents, asked for ${perComponent}`);
+    }
+    for (let i = 0; i < perComponent; i++) {
+      const j = i + random.int(copy.length - i);
+      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+      items.push([copy[i]!, label]);
+    }
+  });
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  const labels = items.map((item) => item[1]);
+  return { texts: items.map((item) => item[0]), labels, components: [...names], sources: labels };
+}
