@@ -313,6 +313,29 @@ export class AdapterModel {
     return out;
   }
 
+  /**
+   * Tell the active adapter's method that an optimiser step was applied (once per step, after
+   * the update, before the gradients are freed): AdaLoRA reallocates its ranks here; other
+   * methods do nothing. `grads` are keyed as {@link namedVariables}.
+   */
+  afterStep(
+    info: { grads: Map<string, tf.Tensor>; step: number; totalSteps?: number },
+    options: { registry?: MethodRegistry } = {},
+  ): void {
+    const name = this.requireActive();
+    const config = this.config(name);
+    const method = (options.registry ?? methodRegistry).get(config.method);
+    method.afterStep?.({
+      adapterName: name,
+      config,
+      layers: this.moduleLayers(name),
+      grads: info.grads,
+      step: info.step,
+      ...(info.totalSteps !== undefined ? { totalSteps: info.totalSteps } : {}),
+      source: `adapter '${name}'`,
+    });
+  }
+
   /** Trainable parameters per module and as % of the base model. */
   parameterCount(name = this.requireActive()): ParameterReport {
     const whole = this.wholeModel(name);

@@ -1,3 +1,4 @@
+import { adaloraMethod } from './adalora/index.js';
 import { fullMethod } from './full/index.js';
 import { hydraMethod } from './hydra/index.js';
 import { hydraDiverseMethod } from './hydra-diverse/index.js';
@@ -51,7 +52,7 @@ export class MethodRegistry {
 
 /**
  * A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe,
- * inverted-hydra, ia3, full, and the prompt-learning prompt-tuning and prefix-tuning.
+ * inverted-hydra, ia3, full, the prompt-learning prompt-tuning and prefix-tuning, and adalora.
  */
 export function createMethodRegistry(): MethodRegistry {
   const registry = new MethodRegistry();
@@ -66,6 +67,7 @@ export function createMethodRegistry(): MethodRegistry {
     fullMethod,
     promptTuningMethod,
     prefixTuningMethod,
+    adaloraMethod,
   ]) {
     registry.register(m);
   }
