@@ -16,18 +16,20 @@ describe('method registry', () => {
       'full',
       'prompt-tuning',
       'prefix-tuning',
+      'adalora',
     ]);
     expect(registry.byPeftType('PREFIX_TUNING', 'f.json').name).toBe('prefix-tuning');
     expect(registry.byPeftType('PROMPT_TUNING', 'f.json').name).toBe('prompt-tuning');
     expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
     expect(registry.byPeftType('IA3', 'f.json').name).toBe('ia3');
     expect(registry.byPeftType('FULL', 'f.json').name).toBe('full');
+    expect(registry.byPeftType('ADALORA', 'f.json').name).toBe('adalora');
     expect(() => registry.register(hydraMethod)).toThrow(/'hydra' is already registered/);
     expect(() => registry.register({ ...hydraMethod, name: 'other' })).toThrow(
       /peft_type 'HYDRALORA' is already used/,
     );
     expect(() => registry.get('dora', 'cfg.json')).toThrow(
-      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, prompt-tuning, prefix-tuning`,
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, prompt-tuning, prefix-tuning, adalora`,
     );
   });
 });
