@@ -79,6 +79,7 @@ export default defineConfig({
           items: [
             { text: 'Prompt tuning', link: '/methods/prompt-tuning' },
             { text: 'Prefix tuning', link: '/methods/prefix-tuning' },
+            { text: 'AdaLoRA', link: '/methods/adalora' },
             { text: 'LoraHub', link: '/methods/lorahub' },
           ],
         },
