@@ -148,6 +148,7 @@ describe('AdaLoRA on qwen2-bias against PyTorch', () => {
     const merged = logitsOf(model, ids);
     handle.unmerge();
     expect(errors(merged, adapted).abs).toBeLessThan(2e-5);
+    expect(cacheMatchesFullPass(model, ids)).toBeLessThan(2e-5);
   });
 });
 

@@ -233,6 +233,7 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
       tinit: 1,
       tfinal: 2,
       deltaT: 1,
+      total_step: 8,
     });
     expect(config.orth_reg_weight).toBe(0.1);
     const { tensors } = decodeSafetensors(readFileSync(path.join(adapter, 'adapter_model.safetensors')));

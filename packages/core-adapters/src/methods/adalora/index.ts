@@ -32,7 +32,8 @@ function adaloraConfigJson(config: AdapterConfig): Record<string, unknown> {
     task_type: 'CAUSAL_LM',
     tfinal: config.tfinal,
     tinit: config.tinit,
-    total_step: config.total_step,
+    // PEFT refuses a null total_step: once trained, the schedule's (the trainer's steps) is written.
+    total_step: config.total_step ?? allocators.get(config)?.schedule.totalStep ?? null,
   };
   if (config.exclude_modules !== null) json.exclude_modules = config.exclude_modules;
   return Object.fromEntries(Object.entries(json).sort(([a], [b]) => a.localeCompare(b)));
