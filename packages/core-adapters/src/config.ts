@@ -118,6 +118,14 @@ export const adapterConfigSchema = z
       .min(0)
       .default(0.5)
       .describe('AdaLoRA: weight of the orthogonality regularisation mean(‖PᵀP − I‖_F, ‖QQᵀ − I‖_F)'),
+    rank_masks: z
+      .record(z.string(), z.array(z.boolean()).min(1))
+      .nullable()
+      .default(null)
+      .describe(
+        "AdaLoRA: the triplets each module kept (PEFT writes them as a boolean rank_pattern keyed '<module>.lora_E'); " +
+          'a module listed here holds only its kept triplets',
+      ),
     total_step: z
       .number()
       .int()

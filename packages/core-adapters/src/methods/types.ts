@@ -73,6 +73,11 @@ export interface AdapterMethod {
    * `AdapterModel.afterStep`, whatever the method.
    */
   afterStep?(context: AfterStepContext): void;
+  /**
+   * Map a read adapter_config.json onto our keys before validation, where the method's PEFT
+   * keys differ in kind from ours (AdaLoRA's boolean `rank_pattern`). Default: as read.
+   */
+  fromConfigJson?(raw: Record<string, unknown>, source: string): Record<string, unknown>;
   /** The adapter_config.json object (default: PEFT's LoraConfig keys and our extras). */
   configJson?(config: AdapterConfig): Record<string, unknown>;
   /** File names (default: PEFT's `adapter_model.safetensors`, tensors under `base_model.model.`). */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { injectAdapters } from '../../adapter-model.js';
 import { loadAdapter, saveAdapter } from '../../io/peft-files.js';
-import { decodeSafetensors } from '../../io/safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type HostTensor } from '../../io/safetensors.js';
 import { FakeMlpModel } from '../../testing/fake-model.js';
 import { budgetSchedule } from './allocator.js';
 import type { AdaLoraLayer } from './layer.js';
@@ -230,6 +230,72 @@ describe('adalora files', () => {
       other.dispose();
     } finally {
       await rm(dir, { recursive: true, force: true });
+      handle.dispose();
+      model.dispose();
+    }
+  });
+
+  it("loads PEFT's resized files (boolean rank_pattern) to the same outputs, and writes them back so", async () => {
+    const { model, handle } = build();
+    const keep: Record<string, boolean[]> = {
+      'model.layers.0.self_attn.q_proj': [true, false, true],
+      'model.layers.0.mlp.up_proj': [false, false, true],
+      'model.layers.0.mlp.down_proj': [true, true, true],
+    };
+    for (const [module, layer] of handle.moduleLayers()) (layer as AdaLoraLayer).applyMask(keep[module]!);
+    const x = tf.tensor3d(fx.x, [2, 3, fx.dims[0]]);
+    const expected = tf.tidy(() => model.forward(x).dataSync());
+    const dir = await mkdtemp(join(tmpdir(), 'adalora-peft-'));
+    try {
+      await saveAdapter(handle, dir);
+      // cut the file to the kept triplets, as PEFT's resize_state_dict_by_rank_pattern does
+      const { tensors } = decodeSafetensors(await readFile(join(dir, 'adapter_model.safetensors')));
+      const cut: Record<string, HostTensor> = {};
+      for (const [key, t] of Object.entries(tensors)) {
+        const module = key.replace(/^base_model\.model\./, '').replace(/\.lora_[AEB]$/, '');
+        const rows = keep[module]!;
+        const [d0, d1] = t.shape as [number, number];
+        const isB = key.endsWith('lora_B');
+        const kept = rows.flatMap((k, i) => (k ? [i] : []));
+        const data = isB
+          ? Float32Array.from(
+              { length: d0 * kept.length },
+              (_, j) => t.data[Math.floor(j / kept.length) * d1 + kept[j % kept.length]!]!,
+            )
+          : Float32Array.from(
+              { length: kept.length * d1 },
+              (_, j) => t.data[kept[Math.floor(j / d1)]! * d1 + (j % d1)]!,
+            );
+        cut[key] = { shape: isB ? [d0, kept.length] : [kept.length, d1], data };
+      }
+      await writeFile(join(dir, 'adapter_model.safetensors'), encodeSafetensors(cut, { format: 'pt' }));
+      const json = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8'));
+      json.rank_pattern = Object.fromEntries(Object.entries(keep).map(([m, k]) => [`${m}.lora_E`, k]));
+      await writeFile(join(dir, 'adapter_config.json'), JSON.stringify(json));
+      const other = new FakeMlpModel(...fx.dims);
+      tf.tidy(() => {
+        for (const [name, l] of model.namedLinears()) {
+          other.namedLinears().get(name)!.weight.assign(l.weight);
+          if (l.bias) (other.namedLinears().get(name)!.bias as tf.Variable).assign(l.bias);
+        }
+      });
+      const loaded = await loadAdapter(other, dir);
+      const ranks = [...loaded.moduleLayers().values()].map((l) => (l as AdaLoraLayer).r);
+      expect(ranks).toEqual([2, 1, 3]);
+      const got = tf.tidy(() => other.forward(x).dataSync());
+      expect(maxError(got, expected)).toBeLessThan(1e-6);
+      const again = await mkdtemp(join(tmpdir(), 'adalora-peft-'));
+      await saveAdapter(loaded, again);
+      const written = JSON.parse(await readFile(join(again, 'adapter_config.json'), 'utf8'));
+      expect(written.rank_pattern).toEqual(json.rank_pattern);
+      const re = decodeSafetensors(await readFile(join(again, 'adapter_model.safetensors'))).tensors;
+      expect(re['base_model.model.model.layers.0.mlp.up_proj.lora_B']!.shape).toEqual([10, 1]);
+      await rm(again, { recursive: true, force: true });
+      loaded.dispose();
+      other.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      x.dispose();
       handle.dispose();
       model.dispose();
     }

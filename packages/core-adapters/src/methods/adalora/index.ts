@@ -25,8 +25,11 @@ function adaloraConfigJson(config: AdapterConfig): Record<string, unknown> {
     orth_reg_weight: config.orth_reg_weight,
     peft_type: 'ADALORA',
     r: config.init_r,
-    // Saved tensors keep all init_r triplets (masked ones with Λ = 0), so no resize pattern.
-    rank_pattern: null,
+    // Trained here, the tensors keep all init_r triplets (masked ones with Λ = 0): no resize
+    // pattern. Loaded from PEFT's resized files, the layers hold the kept triplets: their pattern.
+    rank_pattern:
+      config.rank_masks &&
+      Object.fromEntries(Object.entries(config.rank_masks).map(([m, keep]) => [`${m}.lora_E`, keep])),
     target_modules: config.target_modules,
     target_r: config.target_r,
     task_type: 'CAUSAL_LM',
@@ -37,6 +40,27 @@ function adaloraConfigJson(config: AdapterConfig): Record<string, unknown> {
   };
   if (config.exclude_modules !== null) json.exclude_modules = config.exclude_modules;
   return Object.fromEntries(Object.entries(json).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * PEFT writes the kept triplets as `rank_pattern: { "<module>.lora_E": [true, false, …] }` (its
+ * tensors then cut to them); our `rank_pattern` is LoRA's per-module rank, so they move to
+ * `rank_masks`, keyed by module name.
+ */
+function fromConfigJson(raw: Record<string, unknown>, source: string): Record<string, unknown> {
+  const pattern = raw.rank_pattern;
+  if (pattern === null || pattern === undefined || typeof pattern !== 'object') return raw;
+  const masks: Record<string, boolean[]> = {};
+  for (const [key, value] of Object.entries(pattern as Record<string, unknown>)) {
+    if (!Array.isArray(value) || !value.every((v) => typeof v === 'boolean')) {
+      throw new Error(
+        `${source}: field 'rank_pattern' entry '${key}' = ${JSON.stringify(value)} is not a list of booleans (AdaLoRA's kept triplets)`,
+      );
+    }
+    masks[key.replace(/\.lora_E$/, '')] = value as boolean[];
+  }
+  const { rank_pattern: _, ...rest } = raw;
+  return Object.keys(masks).length > 0 ? { ...rest, rank_masks: masks } : rest;
 }
 
 /** Importance update and rank masking after one optimiser step (PEFT's `update_and_allocate`). */
@@ -95,9 +119,16 @@ export const adaloraMethod: AdapterMethod = {
       group = { count: 0 };
       groups.set(config, group);
     }
-    return new AdaLoraLayer({ linear, adapterName, config, group });
+    const keep = config.rank_masks?.[linear.name];
+    if (keep && keep.length !== config.init_r) {
+      throw new Error(
+        `${source}: field 'rank_pattern' entry '${linear.name}.lora_E' has ${keep.length} entries, expected init_r = ${config.init_r}`,
+      );
+    }
+    return new AdaLoraLayer({ linear, adapterName, config, group, ...(keep ? { keep } : {}) });
   },
   configJson: adaloraConfigJson,
+  fromConfigJson,
   afterStep,
   defaults: { num_heads: 1 },
 };

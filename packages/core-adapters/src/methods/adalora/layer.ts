@@ -25,6 +25,8 @@ export interface AdaLoraLayerOptions {
   adapterName: string;
   config: AdapterConfig;
   group: AdaLoraGroup;
+  /** The triplets kept (PEFT's resized files): the layer holds only these, ranknum stays init_r. */
+  keep?: boolean[];
 }
 
 /** PEFT's initialisation of P and Q: N(0, 0.02²), seeded per adapter and module. */
@@ -65,7 +67,7 @@ export class AdaLoraLayer implements ModuleLayer {
   constructor(options: AdaLoraLayerOptions) {
     const { linear, config, adapterName } = options;
     this.module = linear.name;
-    this.r = config.init_r;
+    this.r = options.keep ? options.keep.filter(Boolean).length : config.init_r;
     this.ranknum = config.init_r;
     this.alpha = config.lora_alpha;
     this.dropout = config.lora_dropout;
