@@ -82,6 +82,7 @@ export default defineConfig({
             { text: 'Prompt tuning', link: '/methods/prompt-tuning' },
             { text: 'Prefix tuning', link: '/methods/prefix-tuning' },
             { text: 'P-tuning', link: '/methods/p-tuning' },
+            { text: 'AdaLoRA', link: '/methods/adalora' },
             { text: 'LoraHub', link: '/methods/lorahub' },
           ],
         },

@@ -9,6 +9,7 @@ import { type AdapterConfig, type AdapterConfigInput, parseAdapterConfig } from 
 import { AdapterLayer, type ComponentInferrer } from './layer/adapter-layer.js';
 import type { ModuleLayer, WholeModelModule } from './layer/module-layer.js';
 import { type MethodRegistry, methodRegistry } from './methods/registry.js';
+import type { AdapterMethod } from './methods/types.js';
 import type { AdaptableModel } from './model-types.js';
 import type { VirtualTokenModule } from './prompt/module.js';
 import { AdapterSlot } from './slot.js';
@@ -43,6 +44,8 @@ const handles = new WeakMap<AdaptableModel, AdapterModel>();
 export class AdapterModel {
   readonly slots = new Map<string, AdapterSlot>();
   private readonly configs = new Map<string, AdapterConfig>();
+  /** Each adapter's method, as resolved when it was added (whichever registry it came from). */
+  private readonly methods = new Map<string, AdapterMethod>();
   /** Whole-model adapters (full fine-tuning): at most one, and then the only adapter. */
   private readonly whole = new Map<string, WholeModelModule>();
   /** Prompt-learning adapters' virtual-token modules (they adapt no linear). */
@@ -88,6 +91,7 @@ export class AdapterModel {
       throw new Error(`${source}: an adapter named '${name}' already exists on this model`);
     const config = parseAdapterConfig(input, source);
     const method = (options.registry ?? methodRegistry).get(config.method, source);
+    this.methods.set(name, method);
     const existing = [...this.whole.keys()][0];
     if (existing !== undefined) {
       throw new Error(
@@ -313,6 +317,25 @@ export class AdapterModel {
     return out;
   }
 
+  /**
+   * Tell the active adapter's method that an optimiser step was applied (once per step, after
+   * the update, before the gradients are freed): AdaLoRA reallocates its ranks here; other
+   * methods do nothing. `grads` are keyed as {@link namedVariables}.
+   */
+  afterStep(info: { grads: Map<string, tf.Tensor>; step: number; totalSteps?: number }): void {
+    const name = this.requireActive();
+    const config = this.config(name);
+    this.methods.get(name)?.afterStep?.({
+      adapterName: name,
+      config,
+      layers: this.moduleLayers(name),
+      grads: info.grads,
+      step: info.step,
+      ...(info.totalSteps !== undefined ? { totalSteps: info.totalSteps } : {}),
+      source: `adapter '${name}'`,
+    });
+  }
+
   /** Trainable parameters per module and as % of the base model. */
   parameterCount(name = this.requireActive()): ParameterReport {
     const whole = this.wholeModel(name);
@@ -378,6 +401,7 @@ export class AdapterModel {
       this.virtual.delete(name);
     }
     this.configs.delete(name);
+    this.methods.delete(name);
     if (this.activeName === name) {
       this.activeName = null;
       const next = this.adapterNames[0];

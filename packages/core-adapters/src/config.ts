@@ -25,7 +25,7 @@ export const adapterConfigSchema = z
       .default('lora')
       .describe(
         'adapter method: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, ' +
-          'prompt-tuning, prefix-tuning, p-tuning',
+          'prompt-tuning, prefix-tuning, p-tuning, adalora',
       ),
     r: z.number().int().positive().default(8).describe('rank r of every A/B pair'),
     lora_alpha: z.number().positive().default(16).describe('α: the update is scaled by α/r'),
@@ -95,6 +95,44 @@ export const adapterConfigSchema = z
       .positive()
       .default(1)
       .describe('hydra-diverse: B heads ~ U(±scale/√(N·r)), centred so that Σᵢ Bᵢ = 0'),
+    // AdaLoRA: PEFT's AdaLoraConfig keys (the budget schedule and importance smoothing).
+    target_r: z
+      .number()
+      .int()
+      .positive()
+      .default(8)
+      .describe('AdaLoRA: the average rank per module at the end'),
+    init_r: z
+      .number()
+      .int()
+      .positive()
+      .default(12)
+      .describe('AdaLoRA: the rank of every module at the start'),
+    tinit: z.number().int().min(0).default(0).describe('AdaLoRA: steps of warm-up before the budget shrinks'),
+    tfinal: z.number().int().min(0).default(0).describe('AdaLoRA: final steps trained at the target budget'),
+    deltaT: z.number().int().positive().default(1).describe('AdaLoRA: steps between two budget allocations'),
+    beta1: z.number().gt(0).lt(1).default(0.85).describe('AdaLoRA: EMA coefficient of the sensitivity'),
+    beta2: z.number().gt(0).lt(1).default(0.85).describe('AdaLoRA: EMA coefficient of the uncertainty'),
+    orth_reg_weight: z
+      .number()
+      .min(0)
+      .default(0.5)
+      .describe('AdaLoRA: weight of the orthogonality regularisation mean(‖PᵀP − I‖_F, ‖QQᵀ − I‖_F)'),
+    rank_masks: z
+      .record(z.string(), z.array(z.boolean()).min(1))
+      .nullable()
+      .default(null)
+      .describe(
+        "AdaLoRA: the triplets each module kept (PEFT writes them as a boolean rank_pattern keyed '<module>.lora_E'); " +
+          'a module listed here holds only its kept triplets',
+      ),
+    total_step: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe("AdaLoRA: total training steps of the schedule (default: the trainer's steps)"),
     // Prompt learning (prompt tuning, P-tuning, prefix tuning): PEFT's PromptLearningConfig keys.
     num_virtual_tokens: z
       .number()

@@ -74,6 +74,9 @@ export {
 export { diverseHeads, kaimingUniform } from './layer/init.js';
 export type { ModuleLayer, WholeModelModule } from './layer/module-layer.js';
 export type { LayerShape } from './layer/shape.js';
+export { type BudgetSchedule, budgetSchedule, RankAllocator } from './methods/adalora/allocator.js';
+export { adaloraAllocator, adaloraMethod } from './methods/adalora/index.js';
+export { AdaLoraLayer } from './methods/adalora/layer.js';
 export { fullMethod } from './methods/full/index.js';
 export { FullFineTuning } from './methods/full/module.js';
 export { hydraMethod } from './methods/hydra/index.js';
@@ -91,6 +94,7 @@ export { splitMethod } from './methods/split/index.js';
 export {
   type AdapterFiles,
   type AdapterMethod,
+  type AfterStepContext,
   type LayerFactoryOptions,
   NO_LAYER_SHAPE,
   PLAIN_SHAPE,

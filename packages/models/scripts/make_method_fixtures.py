@@ -73,9 +73,12 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-def forward(cfg, W, ids, ia3=None):
-    """Logits [B, T, V]; ia3: {module name: l vector} scales k/v outputs and down_proj's input."""
+def forward(cfg, W, ids, ia3=None, svd=None):
+    """Logits [B, T, V]; ia3: {module name: l vector} scales k/v outputs and down_proj's input;
+    svd: {module name: (A [r, in], E [r, 1], B [out, r], s)} adds PEFT's AdaLoRA update
+    x (A * E)^T B^T s, s = lora_alpha / (ranknum + 1e-5)."""
     ia3 = ia3 or {}
+    svd = svd or {}
     B, T = ids.shape
     H, KV = cfg["num_attention_heads"], cfg["num_key_value_heads"]
     d = cfg["hidden_size"] // H
@@ -96,6 +99,9 @@ def forward(cfg, W, ids, ia3=None):
             y = y + W[name + ".bias"]
         if name in ia3 and not name.endswith("down_proj"):
             y = y * ia3[name]
+        if name in svd:
+            a, e, b, scale = svd[name]
+            y = y + (t @ (a * e).T @ b.T) * scale
         return y
 
     for i in range(cfg["num_hidden_layers"]):
@@ -153,6 +159,12 @@ def write_peft_ia3(d, ia3):
         json.dump(config, f, indent=2)
 
 
+def svd_values(shape, layer, c, amp):
+    """The closed-form AdaLoRA tensors of the reference: amp·sin(0.37·(i+1) + 1.3·layer + c), row-major."""
+    i = torch.arange(math.prod(shape), dtype=torch.float64)
+    return (amp * torch.sin(0.37 * (i + 1) + 1.3 * layer + c)).reshape(shape)
+
+
 def r8(t):
     return [round(float(v), 8) for v in t.reshape(-1).tolist()]
 
@@ -179,6 +191,34 @@ def main():
         "last_logits": r8(logits[:, -1].detach()),
         "loss": float(loss),
         "grads": {name: r8(l.grad) for name, l in ia3.items()},
+    }
+
+    # AdaLoRA (PEFT SVDLinear) on q_proj and v_proj, init_r 4, lora_alpha 8.
+    r, alpha = 4, 8.0
+    svd = {}
+    for layer in range(cfg["num_hidden_layers"]):
+        for c, kind in enumerate(("q_proj", "v_proj")):
+            name = f"model.layers.{layer}.self_attn.{kind}"
+            out_f, in_f = W[name + ".weight"].shape
+            svd[name] = (
+                svd_values((r, in_f), layer, c, 0.3).requires_grad_(),
+                svd_values((r, 1), layer, c + 0.5, 0.8).requires_grad_(),
+                svd_values((out_f, r), layer, c + 1.0, 0.3).requires_grad_(),
+                alpha / (r + 1e-5),
+            )
+    logits = forward(cfg, W, ids, svd=svd)
+    loss = causal_lm_loss(logits, ids)
+    loss.backward()
+    out["adalora"] = {
+        "model": "qwen2-bias",
+        "r": r,
+        "lora_alpha": alpha,
+        "input_ids": ids.tolist(),
+        "last_logits": r8(logits[:, -1].detach()),
+        "loss": float(loss),
+        "grads": {
+            f"{name}.{key}": r8(t.grad) for name, (a, e, b, _) in svd.items() for key, t in (("lora_A", a), ("lora_E", e), ("lora_B", b))
+        },
     }
 
     cfg, W, ids = load("llama-tied")

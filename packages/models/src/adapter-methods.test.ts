@@ -1,5 +1,5 @@
 /**
- * The adapter methods that are not B·A updates — (IA)³ and full fine-tuning — on real decoder
+ * The adapter methods that are not B·A updates — (IA)³, AdaLoRA and full fine-tuning — on real decoder
  * checkpoints, against the float64 PyTorch reference of scripts/make_method_fixtures.py (logits,
  * the causal-LM loss and its gradients), plus merge and generation with the KV cache.
  */
@@ -20,6 +20,14 @@ const FIXTURES = fileURLToPath(new URL('./__fixtures__/', import.meta.url));
 const reference = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'methods.reference.json'), 'utf8')) as {
   ia3: { input_ids: number[][]; last_logits: number[]; loss: number; grads: Record<string, number[]> };
   full: { input_ids: number[][]; loss: number; grad_norm: number; grads: Record<string, number[]> };
+  adalora: {
+    input_ids: number[][];
+    r: number;
+    lora_alpha: number;
+    last_logits: number[];
+    loss: number;
+    grads: Record<string, number[]>;
+  };
 };
 
 /** Max |a − b| and that divided by max |b|. */
@@ -77,6 +85,72 @@ function load(name: string): LlamaForCausalLM {
   models.push(model);
   return model;
 }
+
+/** The closed-form AdaLoRA tensors of the reference, PyTorch layout, row-major. */
+function svdValues(size: number, layer: number, c: number, amp: number): Float32Array {
+  return Float32Array.from({ length: size }, (_, i) => amp * Math.sin(0.37 * (i + 1) + 1.3 * layer + c));
+}
+
+describe('AdaLoRA on qwen2-bias against PyTorch', () => {
+  it('logits, loss and the gradients of every P, Λ, Q match; merge gives the same logits', () => {
+    const { input_ids: ids, r, lora_alpha } = reference.adalora;
+    const model = load('qwen2-bias');
+    const handle = injectAdapters(model, {
+      method: 'adalora',
+      init_r: r,
+      target_r: 2,
+      lora_alpha,
+      target_modules: ['q_proj', 'v_proj'],
+    });
+    const vars = handle.namedVariables();
+    for (const [name, variable] of vars) {
+      // `model.layers.<i>.self_attn.<q|v>_proj#<0: A, 1: E, 2: B>`
+      const [, layer, kind, index] = /^model\.layers\.(\d+)\.self_attn\.(\w+)#(\d)$/.exec(name)!;
+      const c = kind === 'q_proj' ? 0 : 1;
+      const [rows, cols] = variable.shape as [number, number];
+      tf.tidy(() => {
+        if (index === '1') variable.assign(tf.tensor(svdValues(r, Number(layer), c + 0.5, 0.8), [1, r]));
+        else {
+          // the file layout is the transpose of ours: A [r, in], B [out, r]
+          const amp = 0.3;
+          const values = svdValues(rows * cols, Number(layer), index === '0' ? c : c + 1, amp);
+          variable.assign(tf.transpose(tf.tensor2d(values, [cols, rows])));
+        }
+      });
+    }
+    const last = tf.tidy(() => tf.reshape(model.forward({ inputIds: ids, lastTokenOnly: true }), [-1]));
+    const logitErr = errors(last.dataSync(), reference.adalora.last_logits);
+    last.dispose();
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => model.loss(ids, ids), [...vars.values()]);
+    const loss = value.dataSync()[0]!;
+    let gradErr = { abs: 0, rel: 0 };
+    for (const [name, variable] of vars) {
+      const [module, index] = name.split('#') as [string, string];
+      const key = `${module}.${['lora_A', 'lora_E', 'lora_B'][Number(index)]}`;
+      const g = tf.tidy(() => tf.transpose(grads[variable.name]!));
+      const e = errors(g.dataSync(), reference.adalora.grads[key]!);
+      g.dispose();
+      gradErr = { abs: Math.max(gradErr.abs, e.abs), rel: Math.max(gradErr.rel, e.rel) };
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    console.log(
+      `adalora vs PyTorch: last logits max abs ${logitErr.abs.toExponential(2)} (rel ${logitErr.rel.toExponential(2)}), ` +
+        `loss Δ ${Math.abs(loss - reference.adalora.loss).toExponential(2)}, grads max abs ${gradErr.abs.toExponential(2)} (rel ${gradErr.rel.toExponential(2)})`,
+    );
+    expect(logitErr.abs).toBeLessThan(2e-5);
+    expect(Math.abs(loss - reference.adalora.loss)).toBeLessThan(1e-5);
+    expect(vars.size).toBe(3 * 2 * model.config.num_hidden_layers);
+    expect(gradErr.rel).toBeLessThan(1e-4);
+    const adapted = logitsOf(model, ids);
+    handle.merge();
+    const merged = logitsOf(model, ids);
+    handle.unmerge();
+    expect(errors(merged, adapted).abs).toBeLessThan(2e-5);
+    expect(cacheMatchesFullPass(model, ids)).toBeLessThan(2e-5);
+  });
+});
 
 describe('(IA)³ on qwen2-bias against PyTorch', () => {
   const { input_ids: ids } = reference.ia3;

@@ -56,6 +56,12 @@ export interface LoopOptions extends RunDirOptions {
   onStep?: (log: StepLog) => void;
   /** Stop after this step without a final checkpoint, as an interrupted run would (tests, time limits). */
   stopAfterStep?: number;
+  /**
+   * Called once per optimiser step after the parameters were updated, with the step's
+   * accumulated (unclipped) gradients by parameter name, before they are freed: the adapter's
+   * method hook (AdaLoRA's rank allocation) runs here. `step` is the 0-based step index.
+   */
+  afterStep?: (info: { step: number; totalSteps: number; grads: Map<string, tf.Tensor> }) => void;
   /** Called after each checkpoint is written. */
   onCheckpoint?: (dir: string, step: number) => void;
 }
@@ -234,6 +240,7 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
     }
     const lr = schedule(step, { lr: config.lr, warmupSteps: config.warmupSteps, totalSteps: config.steps });
     optimizer.apply(grads, lr, clipScale);
+    options.afterStep?.({ step, totalSteps: config.steps, grads });
     for (const g of grads.values()) g.dispose();
     const paramNorm = globalNorm(varList);
     if (!(paramNorm <= maxParamNorm))

@@ -191,6 +191,8 @@ export class Trainer {
         });
         return auxLoss ? { loss: tf.add(loss, auxLoss) as tf.Scalar, aux: auxLoss } : { loss };
       },
+      // the method's per-step hook (AdaLoRA's rank allocation; a no-op for the others)
+      afterStep: (info) => this.adapter.afterStep(info),
       callbacks,
       ...(options.stopAfterStep !== undefined ? { stopAfterStep: options.stopAfterStep } : {}),
     });

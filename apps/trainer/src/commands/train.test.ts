@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeSafetensors } from '@hydralora/core-adapters';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../__fixtures__/tiny-model.js';
 
@@ -187,6 +188,59 @@ describe.skipIf(!existsSync(cli))('hydralora train (built CLI)', () => {
     );
     expect(gen.status, gen.stderr).toBe(0);
     expect(JSON.parse(gen.stdout).tokens.length).toBeGreaterThan(0);
+  });
+
+  it('train --method adalora: the AdaLoRA flags reach the saved PEFT config, ranks are masked to the target', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'train-adalora-'));
+    const t = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'train',
+        '--model',
+        modelDir,
+        '--data',
+        dataFile,
+        '--method',
+        'adalora',
+        '--target-r',
+        '2',
+        '--init-r',
+        '4',
+        '--tinit',
+        '1',
+        '--tfinal',
+        '2',
+        '--delta-t',
+        '1',
+        '--orth-reg-weight',
+        '0.1',
+        '--steps',
+        '8',
+        '--lr',
+        '0.05',
+        '--json',
+      ],
+      { encoding: 'utf8', cwd: out },
+    );
+    expect(t.status, t.stderr).toBe(0);
+    const adapter = path.join(out, 'runs', 'latest', 'adapter');
+    const config = JSON.parse(readFileSync(path.join(adapter, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({
+      peft_type: 'ADALORA',
+      target_r: 2,
+      init_r: 4,
+      tinit: 1,
+      tfinal: 2,
+      deltaT: 1,
+      total_step: 8,
+    });
+    expect(config.orth_reg_weight).toBe(0.1);
+    const { tensors } = decodeSafetensors(readFileSync(path.join(adapter, 'adapter_model.safetensors')));
+    const e = Object.entries(tensors).filter(([k]) => k.endsWith('.lora_E'));
+    expect(e.length).toBeGreaterThan(0);
+    const kept = e.reduce((n, [, v]) => n + Array.from(v.data).filter((x) => x !== 0).length, 0);
+    expect(kept).toBe(2 * e.length);
   });
 
   it.each([

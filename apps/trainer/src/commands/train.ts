@@ -74,6 +74,15 @@ const ADAPTER_FLAGS = {
   encoderNumLayers: 'encoder_num_layers',
   encoderDropout: 'encoder_dropout',
   prefixProjection: 'prefix_projection',
+  targetR: 'target_r',
+  initR: 'init_r',
+  tinit: 'tinit',
+  tfinal: 'tfinal',
+  deltaT: 'deltaT',
+  adaloraBeta1: 'beta1',
+  adaloraBeta2: 'beta2',
+  orthRegWeight: 'orth_reg_weight',
+  totalStep: 'total_step',
 } as const;
 const AUX_FLAGS = { loadBalance: 'load_balance', importance: 'importance', zLoss: 'z_loss' } as const;
 
@@ -225,6 +234,53 @@ export function register(program: Command): void {
         .default(a.encoder_dropout),
     )
     .option('--prefix-projection', 'prefix-tuning: reparameterise the prefixes by an MLP while training')
+    // AdaLoRA, in PEFT's AdaLoraConfig keys.
+    .addOption(
+      new Option('--target-r <n>', 'adalora: average rank per module at the end')
+        .argParser(intOption('--target-r', 1))
+        .default(a.target_r),
+    )
+    .addOption(
+      new Option('--init-r <n>', 'adalora: rank of every module at the start')
+        .argParser(intOption('--init-r', 1))
+        .default(a.init_r),
+    )
+    .addOption(
+      new Option('--tinit <n>', 'adalora: warm-up steps before the budget shrinks')
+        .argParser(intOption('--tinit', 0))
+        .default(a.tinit),
+    )
+    .addOption(
+      new Option('--tfinal <n>', 'adalora: final steps at the target budget')
+        .argParser(intOption('--tfinal', 0))
+        .default(a.tfinal),
+    )
+    .addOption(
+      new Option('--delta-t <n>', 'adalora: steps between two budget allocations')
+        .argParser(intOption('--delta-t', 1))
+        .default(a.deltaT),
+    )
+    .addOption(
+      new Option('--adalora-beta1 <x>', 'adalora: EMA coefficient of the importance')
+        .argParser(numberOption('--adalora-beta1'))
+        .default(a.beta1),
+    )
+    .addOption(
+      new Option('--adalora-beta2 <x>', 'adalora: EMA coefficient of the uncertainty')
+        .argParser(numberOption('--adalora-beta2'))
+        .default(a.beta2),
+    )
+    .addOption(
+      new Option('--orth-reg-weight <x>', 'adalora: weight of the orthogonality regularisation')
+        .argParser(numberOption('--orth-reg-weight'))
+        .default(a.orth_reg_weight),
+    )
+    .addOption(
+      new Option(
+        '--total-step <n>',
+        "adalora: total steps of the budget schedule (default: the run's steps)",
+      ).argParser(intOption('--total-step', 1)),
+    )
     // How to train.
     .addOption(new Option('--lr <x>', 'peak learning rate').argParser(numberOption('--lr')).default(t.lr))
     .addOption(

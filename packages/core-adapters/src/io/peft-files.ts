@@ -217,6 +217,7 @@ export async function readAdapterConfig(dir: string, options: LoadOptions = {}):
       : registry.byPeftType(String(raw.peft_type), file);
   const known = new Set(Object.keys(adapterConfigSchema.shape));
   const input: Record<string, unknown> = { method: method.name };
+  if (method.fromConfigJson) raw = method.fromConfigJson(raw, file);
   for (const [key, value] of Object.entries(raw)) {
     const neutral = NEUTRAL[key];
     if (neutral && !neutral.includes(value)) {

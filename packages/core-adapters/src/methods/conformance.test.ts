@@ -58,3 +58,8 @@ describeAdapterConformance({
   merge: { options: {} },
 });
 describeAdapterConformance({ method: 'full', merge: null, disable: false });
+describeAdapterConformance({
+  method: 'adalora',
+  config: { init_r: 3, target_r: 2, lora_alpha: 4 },
+  merge: { options: {} },
+});

@@ -17,6 +17,7 @@ describe('method registry', () => {
       'prompt-tuning',
       'prefix-tuning',
       'p-tuning',
+      'adalora',
     ]);
     expect(registry.byPeftType('P_TUNING', 'f.json').name).toBe('p-tuning');
     expect(registry.byPeftType('PREFIX_TUNING', 'f.json').name).toBe('prefix-tuning');
@@ -24,12 +25,13 @@ describe('method registry', () => {
     expect(registry.byPeftType('LORA', 'f.json').name).toBe('lora');
     expect(registry.byPeftType('IA3', 'f.json').name).toBe('ia3');
     expect(registry.byPeftType('FULL', 'f.json').name).toBe('full');
+    expect(registry.byPeftType('ADALORA', 'f.json').name).toBe('adalora');
     expect(() => registry.register(hydraMethod)).toThrow(/'hydra' is already registered/);
     expect(() => registry.register({ ...hydraMethod, name: 'other' })).toThrow(
       /peft_type 'HYDRALORA' is already used/,
     );
     expect(() => registry.get('dora', 'cfg.json')).toThrow(
-      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, prompt-tuning, prefix-tuning, p-tuning`,
+      `cfg.json: field 'method' = "dora" is unknown; expected one of: lora, split, hydra, hydra-diverse, lora-moe, inverted-hydra, ia3, full, prompt-tuning, prefix-tuning, p-tuning, adalora`,
     );
   });
 });

@@ -1,3 +1,4 @@
+import { adaloraMethod } from './adalora/index.js';
 import { fullMethod } from './full/index.js';
 import { hydraMethod } from './hydra/index.js';
 import { hydraDiverseMethod } from './hydra-diverse/index.js';
@@ -52,7 +53,7 @@ export class MethodRegistry {
 
 /**
  * A registry with the built-in methods: lora, split, hydra, hydra-diverse, lora-moe,
- * inverted-hydra, ia3, full, and the prompt-learning prompt-tuning, prefix-tuning and p-tuning.
+ * inverted-hydra, ia3, full, the prompt-learning prompt-tuning, prefix-tuning and p-tuning, and adalora.
  */
 export function createMethodRegistry(): MethodRegistry {
   const registry = new MethodRegistry();
@@ -68,6 +69,7 @@ export function createMethodRegistry(): MethodRegistry {
     promptTuningMethod,
     prefixTuningMethod,
     pTuningMethod,
+    adaloraMethod,
   ]) {
     registry.register(m);
   }

@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type { AdapterConfig, AdapterConfigInput } from '../config.js';
 import type { ModuleLayer, WholeModelModule } from '../layer/module-layer.js';
 import type { LayerShape } from '../layer/shape.js';
@@ -19,6 +20,21 @@ export interface LayerFactoryOptions {
 /** Methods that adapt the model as a whole (full fine-tuning) instead of per linear. */
 export interface WholeModelMethod {
   create(model: AdaptableModel, config: AdapterConfig, source: string): WholeModelModule;
+}
+
+/** What {@link AdapterMethod.afterStep} receives after one optimiser step. */
+export interface AfterStepContext {
+  adapterName: string;
+  config: AdapterConfig;
+  /** The adapter's layers by module name. */
+  layers: Map<string, ModuleLayer>;
+  /** The step's accumulated gradients by named-variable name (`<module>#<i>`), not clipped. */
+  grads: Map<string, tf.Tensor>;
+  /** 0-based index of the optimiser step just applied (PEFT's `global_step`). */
+  step: number;
+  /** Total optimiser steps of the run, when the caller knows them. */
+  totalSteps?: number;
+  source: string;
 }
 
 /** File names of a method's saved adapter (default: PEFT's). */
@@ -51,6 +67,17 @@ export interface AdapterMethod {
   createLayer?(options: LayerFactoryOptions): ModuleLayer;
   /** Whole-model methods: the module that trains the model's own weights (no per-linear layers). */
   readonly wholeModel?: WholeModelMethod;
+  /**
+   * Called once per optimiser step, after the parameters were updated and before the gradients
+   * are freed (AdaLoRA's importance update and rank masking). Trainers call it through
+   * `AdapterModel.afterStep`, whatever the method.
+   */
+  afterStep?(context: AfterStepContext): void;
+  /**
+   * Map a read adapter_config.json onto our keys before validation, where the method's PEFT
+   * keys differ in kind from ours (AdaLoRA's boolean `rank_pattern`). Default: as read.
+   */
+  fromConfigJson?(raw: Record<string, unknown>, source: string): Record<string, unknown>;
   /** The adapter_config.json object (default: PEFT's LoraConfig keys and our extras). */
   configJson?(config: AdapterConfig): Record<string, unknown>;
   /** File names (default: PEFT's `adapter_model.safetensors`, tensors under `base_model.model.`). */
