@@ -79,6 +79,10 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const med = (xs) => {
+  const o = [...xs].sort((a, b) => a - b);
+  return o.length % 2 ? o[(o.length - 1) / 2] : (o[o.length / 2 - 1] + o[o.length / 2]) / 2;
+};
 const ratios = result.lora.map((l, i) => l.wall / result.hydra[i].wall);
 const cpuRatios = result.lora.map((l, i) => l.cpu / result.hydra[i].cpu);
 console.log(
@@ -94,10 +98,10 @@ console.log(
   `  HydraLoRA r=8 N=4   ${result.hydra.map((x) => x.wall.toFixed(0)).join(', ')} tokens/s (median step); ${result.hydra.map((x) => x.cpu.toFixed(0)).join(', ')} target tokens/CPU-s`,
 );
 console.log(
-  `  HydraLoRA/LoRA step time ${mean(ratios).toFixed(3)} (per round ${ratios.map((r) => r.toFixed(3)).join(', ')}; target ≤ 1.1)`,
+  `  HydraLoRA/LoRA step time: median ${med(ratios).toFixed(3)}, mean ${mean(ratios).toFixed(3)} (per round ${ratios.map((r) => r.toFixed(3)).join(', ')}; target ≤ 1.1)`,
 );
 console.log(
-  `  HydraLoRA/LoRA CPU time per token ${mean(cpuRatios).toFixed(3)} (per round ${cpuRatios.map((r) => r.toFixed(3)).join(', ')})`,
+  `  HydraLoRA/LoRA CPU time per token: median ${med(cpuRatios).toFixed(3)}, mean ${mean(cpuRatios).toFixed(3)} (per round ${cpuRatios.map((r) => r.toFixed(3)).join(', ')})`,
 );
 const json = arg('--json');
 if (json)
