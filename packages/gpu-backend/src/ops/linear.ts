@@ -27,6 +27,16 @@ function forward2d(x2: tf.Tensor2D, w: tf.Tensor2D, bias?: tf.Tensor): tf.Tensor
   return (bias ? tf.fused.matMul({ a: x2, b: w, bias }) : tf.matMul(x2, w)) as tf.Tensor2D;
 }
 
+/** `t` as [rows, cols]: itself when it already is (a Reshape is a kernel even when it changes nothing). */
+function as2d(t: tf.Tensor, cols: number): tf.Tensor2D {
+  return (t.rank === 2 && t.shape[1] === cols ? t : tf.reshape(t, [-1, cols])) as tf.Tensor2D;
+}
+
+/** `t` in `shape`: itself when it already has it. */
+function reshapeTo(t: tf.Tensor, shape: number[]): tf.Tensor {
+  return tf.util.arraysEqual(t.shape, shape) ? t : tf.reshape(t, shape);
+}
+
 export function linear(
   x: tf.Tensor,
   weight: tf.Tensor,
@@ -51,14 +61,12 @@ export function linear(
     // W is a constant of this op: captured, not an input, so no dW is ever computed.
     const f = tf.customGrad(((xIn: tf.Tensor, ...rest: unknown[]) => {
       const b = bias ? (rest[0] as tf.Tensor) : undefined;
-      const value = tf.tidy(() =>
-        tf.reshape(forward2d(tf.reshape(xIn, [-1, inDim]) as tf.Tensor2D, w, b), outShape),
-      );
+      const value = tf.tidy(() => reshapeTo(forward2d(as2d(xIn, inDim), w, b), outShape));
       return {
         value,
         gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
-          const dy2 = tf.reshape(dy as tf.Tensor, [-1, outDim]) as tf.Tensor2D;
-          const dx = tf.reshape(nn(dy2, w, false, true), xIn.shape);
+          const dy2 = as2d(dy as tf.Tensor, outDim);
+          const dx = reshapeTo(nn(dy2, w, false, true), xIn.shape);
           return b ? [dx, tf.sum(dy2, 0)] : [dx];
         },
       };
@@ -71,16 +79,14 @@ export function linear(
     const b = hasBias ? (rest[0] as tf.Tensor) : undefined;
     const save = rest[rest.length - 1] as tf.GradSaveFunc;
     save([xIn, wIn]);
-    const value = tf.tidy(() =>
-      tf.reshape(forward2d(tf.reshape(xIn, [-1, inDim]) as tf.Tensor2D, wIn as tf.Tensor2D, b), outShape),
-    );
+    const value = tf.tidy(() => reshapeTo(forward2d(as2d(xIn, inDim), wIn as tf.Tensor2D, b), outShape));
     return {
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sxIn, sw] = saved as [tf.Tensor, tf.Tensor2D];
-        const sx = tf.reshape(sxIn, [-1, inDim]) as tf.Tensor2D;
-        const dy2 = tf.reshape(dy as tf.Tensor, [-1, outDim]) as tf.Tensor2D;
-        const dx = tf.reshape(nn(dy2, sw, false, true), xIn.shape);
+        const sx = as2d(sxIn, inDim);
+        const dy2 = as2d(dy as tf.Tensor, outDim);
+        const dx = reshapeTo(nn(dy2, sw, false, true), xIn.shape);
         const dw = nn(sx, dy2, true, false);
         return hasBias ? [dx, dw, tf.sum(dy2, 0)] : [dx, dw];
       },
