@@ -47,6 +47,7 @@ export type { ForwardContext } from './forward-context.js';
 export {
   type AdamWStepAttrs,
   adamwStep,
+  dropout,
   FUSED_KERNELS,
   fusedSoftmax,
   hasKernel,
@@ -54,8 +55,12 @@ export {
   peekFloat32,
   registerFusedKernels,
   registerJsKernels,
+  rmsNorm,
   routeMix,
   runKernel,
+  type SimdKernels,
+  setSimdKernels,
+  simdAvailable,
   sumOfSquares,
   swiglu,
 } from './fused/index.js';

@@ -3,7 +3,7 @@
  * token embedding, N × [RMSNorm → grouped-query attention with rotary positions → residual,
  * RMSNorm → SwiGLU MLP → residual], final RMSNorm, `lm_head`. Module names are Hugging Face's.
  */
-import { crossEntropy, fusedSoftmax, swiglu } from '@hydralora/gpu-backend';
+import { crossEntropy, rmsNorm as fusedRmsNorm, fusedSoftmax, swiglu } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LlamaConfig, type ResolvedConfig, resolveConfig } from './config.js';
 import type { KVCache } from './kv-cache.js';
@@ -573,10 +573,8 @@ export class LlamaForCausalLM {
 
 /** x · rsqrt(mean(x²) + eps) · gain over the last axis. */
 export function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
-  return tf.tidy(() => {
-    const variance = tf.mean(tf.square(x), -1, true);
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), gain);
-  });
+  // one fused kernel each way on wasm and cpu (gpu-backend), the composite formula elsewhere
+  return fusedRmsNorm(x, gain, eps);
 }
 
 function toIdRows(ids: number[][] | tf.Tensor2D, vocab: number): number[][] {

@@ -4,7 +4,7 @@
  * A product [T, r], one element-wise weighting, one N·r-wide product — all through gpu-backend's
  * `linear`, whose gradients are NN-layout products.
  */
-import { linear, routeMix } from '@hydralora/gpu-backend';
+import { dropout, linear, routeMix } from '@hydralora/gpu-backend';
 import { Router, routeLayout } from '@hydralora/router';
 import * as tf from '@tensorflow/tfjs-core';
 import { type AdapterConfig, loraScaling } from '../config.js';
@@ -127,9 +127,7 @@ export class AdapterLayer implements ModuleLayer, LinearAdapter {
     const dropoutSeed =
       ctx.dropoutSeed === undefined ? undefined : (ctx.dropoutSeed * 7919 + this.seedBase) % 2147483647;
     const xd =
-      ctx.training && this.dropout > 0
-        ? (tf.dropout(x2, this.dropout, undefined, dropoutSeed) as tf.Tensor2D)
-        : x2;
+      ctx.training && this.dropout > 0 ? (dropout(x2, this.dropout, dropoutSeed) as tf.Tensor2D) : x2;
     const gate = this.router?.gate;
     // With no dropout active, A and the gate read the same x: one product x·[A | W_g] instead of
     // two (one transpose of x in the backward pass instead of two).

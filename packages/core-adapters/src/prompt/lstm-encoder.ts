@@ -4,7 +4,7 @@
  * training, then Linear(2H → 2H) → ReLU → Linear(2H → out). PyTorch's LSTM: gates (i, f, g, o),
  * c' = σ(f)·c + σ(i)·tanh(g), h' = σ(o)·tanh(c'), both biases added; every weight U(±1/√H).
  */
-import { linear } from '@hydralora/gpu-backend';
+import { dropout, linear } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostTensor } from '../io/safetensors.js';
 import { hashSeed } from '../layer/init.js';
@@ -68,7 +68,7 @@ export class LstmEncoder implements PromptEncoder {
     this.directions.forEach((pair, layer) => {
       if (layer > 0 && ctx.training && this.dropout > 0) {
         const seed = hashSeed(`lstm_head.dropout.${layer}`, ctx.dropoutSeed ?? 0);
-        x = tf.dropout(x, this.dropout, undefined, seed) as tf.Tensor2D;
+        x = dropout(x, this.dropout, seed) as tf.Tensor2D;
       }
       const [forward, backward] = pair as [Direction, Direction];
       x = tf.concat([this.run(forward, x, false), this.run(backward, x, true)], 1) as tf.Tensor2D;

@@ -10,8 +10,8 @@ import { initBackend } from '../backend.js';
 import { memoryBudget } from '../memory.js';
 import { registerFusedKernels } from './index.js';
 import { hasKernel, peekFloat32, sumOfSquares } from './js-kernel.js';
-import { FUSED_KERNELS } from './kernels.js';
-import { adamwStep, fusedSoftmax, routeMix, SMALL_SOFTMAX_MAX, swiglu } from './ops.js';
+import { dropoutHash, dropoutThreshold, FUSED_KERNELS } from './kernels.js';
+import { adamwStep, dropout, fusedSoftmax, rmsNorm, routeMix, SMALL_SOFTMAX_MAX, swiglu } from './ops.js';
 
 /** A seeded uniform(-1, 1) array (LCG), so failures reproduce. */
 function rand(n: number, seed: number, scale = 1): Float64Array {
@@ -264,6 +264,82 @@ for (const backend of ['wasm', 'cpu'] as const) {
         /shape/,
       );
       p.dispose();
+    });
+
+    for (const [rows, n] of [
+      [5, 12],
+      [3, 7], // a row length that is not a multiple of four: the SIMD loops' scalar tails
+    ] as const) {
+      it(`rmsNorm [${rows}, ${n}]: closed form, composite path, finite differences in x and w`, () => {
+        const eps = 1e-5;
+        const x = rand(rows * n, 61 + n, 2);
+        const w = rand(n, 62 + n, 1.5);
+        const dy = rand(rows * n, 63 + n);
+        // float64 closed form of ⟨dy, rmsNorm(x, w)⟩ and its value
+        const forward = (xs: Float64Array, ws: Float64Array) => {
+          const y = new Float64Array(xs.length);
+          for (let o = 0; o < xs.length; o += n) {
+            let ss = 0;
+            for (let j = 0; j < n; j++) ss += xs[o + j]! ** 2;
+            const inv = 1 / Math.sqrt(ss / n + eps);
+            for (let j = 0; j < n; j++) y[o + j] = xs[o + j]! * inv * ws[j]!;
+          }
+          return y;
+        };
+        const tx = tf.tensor2d(Float32Array.from(x), [rows, n]);
+        const tw = tf.tensor1d(Float32Array.from(w));
+        const tdy = tf.tensor2d(Float32Array.from(dy), [rows, n]);
+        const f = (a: tf.Tensor, b: tf.Tensor) => rmsNorm(a, b, eps);
+        const fused = valueAndVjp(f, [tx, tw], tdy);
+        const composite = withoutKernels(() => valueAndVjp(f, [tx, tw], tdy));
+        const x32 = Float64Array.from(Float32Array.from(x));
+        const w32 = Float64Array.from(Float32Array.from(w));
+        expectClose(fused.value, forward(x32, w32));
+        const dx = finiteDiff((xs) => dot(dy, forward(xs, w32)), x32);
+        const dw = finiteDiff((ws) => dot(dy, forward(x32, ws)), w32);
+        expectClose(fused.grads[0]!, dx, 1e-4, 1e-5);
+        expectClose(fused.grads[1]!, dw, 1e-4, 1e-5);
+        expectClose(fused.value, composite.value);
+        expectClose(fused.grads[0]!, composite.grads[0]!, 1e-4, 1e-5);
+        expectClose(fused.grads[1]!, composite.grads[1]!, 1e-4, 1e-5);
+        expect(() => tf.tidy(() => rmsNorm(tx, tf.ones([n + 1]), eps))).toThrow(
+          /gain has shape \[\d+\]; expected \[\d+\]/,
+        );
+        tf.dispose([tx, tw, tdy]);
+      });
+    }
+
+    it('dropout: the mask is the hash of (seed, index); kept values scaled; backward reuses the mask', () => {
+      const n = 20_003; // not a multiple of four
+      const rate = 0.3;
+      const seed = 1234567;
+      const x = tf.tensor1d(Float32Array.from(rand(n, 71, 2)));
+      const xs = x.dataSync();
+      const { value, grads } = tf.tidy(() => {
+        const y = dropout(x, rate, seed);
+        const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(dropout(a, rate, seed), tf.range(0, n))))(x);
+        return { value: Float32Array.from(y.dataSync()), grads: Float32Array.from(g.dataSync()) };
+      });
+      const threshold = dropoutThreshold(rate);
+      let kept = 0;
+      for (let i = 0; i < n; i++) {
+        const keep = dropoutHash(seed, i) >= threshold;
+        kept += keep ? 1 : 0;
+        expect(value[i]).toBeCloseTo(keep ? xs[i]! / (1 - rate) : 0, 5);
+        // d/dx_i Σ_j j·dropout(x)_j = i·mask_i/(1 − rate)
+        expect(grads[i]).toBeCloseTo(keep ? i / (1 - rate) : 0, 1);
+      }
+      // the share kept is 1 − rate within 5 standard deviations
+      expect(Math.abs(kept / n - (1 - rate))).toBeLessThan(5 * Math.sqrt((rate * (1 - rate)) / n));
+      // same seed, same mask; another seed, another mask
+      const again = tf.tidy(() => Float32Array.from(dropout(x, rate, seed).dataSync()));
+      expect(again).toEqual(value);
+      const other = tf.tidy(() => Float32Array.from(dropout(x, rate, seed + 1).dataSync()));
+      expect(other).not.toEqual(value);
+      expect(tf.tidy(() => Array.from(dropout(x, 0, seed).dataSync()))).toEqual(Array.from(xs));
+      expect(() => dropout(x, 1, seed)).toThrow(/rate is 1; expected a number in \[0, 1\)/);
+      expect(() => dropout(x, 0.1, 0.5)).toThrow(/seed is 0.5; expected an integer/);
+      x.dispose();
     });
 
     it('sumOfSquares reads the backend memory without kernels and matches the sum', () => {

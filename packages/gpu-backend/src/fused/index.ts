@@ -12,14 +12,20 @@ export {
 } from './js-kernel.js';
 export {
   ADAMW,
+  DROPOUT,
+  dropoutHash,
+  dropoutThreshold,
   FUSED_KERNELS,
+  RMS_NORM,
+  RMS_NORM_GRAD,
   ROUTE_MIX,
   ROUTE_MIX_GRAD,
   SOFTMAX_GRAD,
   SOFTMAX_LSE,
   SWIGLU_GRAD,
 } from './kernels.js';
-export { type AdamWStepAttrs, adamwStep, fusedSoftmax, routeMix, swiglu } from './ops.js';
+export { type AdamWStepAttrs, adamwStep, dropout, fusedSoftmax, rmsNorm, routeMix, swiglu } from './ops.js';
+export { type SimdKernels, setSimdKernels, simdAvailable, simdKernels, wasmMemoryOf } from './simd.js';
 
 /** Register the fused kernels for backend `name` (wasm or cpu; others: nothing, idempotent). */
 export function registerFusedKernels(name: string): void {

@@ -14,6 +14,7 @@
  * built on these runs its composite form from tfjs ops instead: same results, the backend's speed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type SimdKernels, simdKernels, wasmMemoryOf } from './simd.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -34,6 +35,11 @@ export interface JsKernel {
     shapes: number[][],
     attrs: Record<string, unknown>,
   ): void;
+  /**
+   * The same computation by the SIMD module on the wasm backend (see simd.ts): `ptrs` are the byte
+   * offsets of the inputs, then of the outputs. Optional; without it (or without SIMD) `run` runs.
+   */
+  simd?(kernels: SimdKernels, ptrs: number[], shapes: number[][], attrs: Record<string, unknown>): void;
 }
 
 interface WasmBackendLike {
@@ -70,6 +76,12 @@ function wasmKernelFunc(kernel: JsKernel): tf.KernelFunc {
     const attrs = args.attrs as Record<string, unknown>;
     // allocate every output first: an allocation can grow the heap, which replaces its buffer
     const outs = kernel.outputShapes(shapes, attrs).map((s) => backend.makeOutput(s, 'float32'));
+    const simd = kernel.simd ? simdKernels(wasmMemoryOf(backend)) : null;
+    if (simd) {
+      const offset = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+      kernel.simd!(simd, [...ins.map(offset), ...outs.map(offset)], shapes, attrs);
+      return single(outs);
+    }
     const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
     const view = (t: tf.TensorInfo) =>
       new Float32Array(heap, backend.dataIdMap.get(t.dataId).memoryOffset, tf.util.sizeFromShape(t.shape));
@@ -142,10 +154,15 @@ export function sumOfSquares(tensors: Iterable<tf.Tensor>): number {
   if (list.length === 0) return 0;
   let total = 0;
   const rest: tf.Tensor[] = [];
+  const simd = tf.getBackend() === 'wasm' ? simdKernels(wasmMemoryOf(tf.engine().backend)) : null;
   for (const t of list) {
     const values = peekFloat32(t);
     if (!values) {
       rest.push(t);
+      continue;
+    }
+    if (simd) {
+      total += simd.sum_sq(values.byteOffset, values.length);
       continue;
     }
     let s0 = 0;

@@ -8,8 +8,12 @@ export const SMALL_SOFTMAX = 'HydraSmallSoftmax';
 export const ADAMW = 'HydraAdamW';
 export const ROUTE_MIX = 'HydraRouteMix';
 export const ROUTE_MIX_GRAD = 'HydraRouteMixGrad';
+export const RMS_NORM = 'HydraRmsNorm';
+export const RMS_NORM_GRAD = 'HydraRmsNormGrad';
+export const DROPOUT = 'HydraDropout';
 
 const last = (shape: number[]) => shape[shape.length - 1] ?? 1;
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * dx = y ⊙ (dy − Σⱼ dyⱼ·yⱼ) per row of the last axis: the softmax backward. The row's dot product
@@ -40,6 +44,10 @@ export const softmaxGradKernel: JsKernel = {
       const dot = d0 + d1 + (d2 + d3);
       for (let i = o; i < end; i++) dx![i] = y![i]! * (dy![i]! - dot);
     }
+  },
+  simd(k, [dy, y, dx], shapes) {
+    const n = last(shapes[1]!);
+    k.softmax_grad(dy!, y!, dx!, n === 0 ? 0 : sizeOf(shapes[1]!) / n, n);
   },
 };
 
@@ -139,6 +147,9 @@ export const swigluGradKernel: JsKernel = {
       dg![i] = d * u![i]! * (si + gs * (1 - si));
     }
   },
+  simd(k, [dy, g, u, s, dg, du], shapes) {
+    k.swiglu_grad(dy!, g!, u!, s!, dg!, du!, sizeOf(shapes[1]!));
+  },
 };
 
 /**
@@ -164,6 +175,10 @@ export const softmaxLseKernel: JsKernel = {
       }
       lse![r] = x![best]! - Math.log(pmax);
     }
+  },
+  simd(k, [x, p, lse], shapes) {
+    const [rows, classes] = shapes[0] as [number, number];
+    k.softmax_lse(x!, p!, lse!, rows, classes);
   },
 };
 
@@ -194,6 +209,135 @@ export const adamwKernel: JsKernel = {
       pOut![i] = p![i]! * decay - (stepSize * mi) / (Math.sqrt(vi * invC2) + eps!);
     }
   },
+  simd(k, [p, m, v, g, pOut, mOut, vOut], shapes, attrs) {
+    const { beta1, beta2, c1, c2, eps, lr, weightDecay, gradScale } = attrs as Record<string, number>;
+    k.adamw(
+      p!,
+      m!,
+      v!,
+      g!,
+      pOut!,
+      mOut!,
+      vOut!,
+      sizeOf(shapes[0]!),
+      beta1!,
+      1 - beta1!,
+      beta2!,
+      1 - beta2!,
+      1 - lr! * weightDecay!,
+      lr! / c1!,
+      1 / c2!,
+      eps!,
+      gradScale!,
+    );
+  },
+};
+
+/**
+ * RMSNorm over the last axis: inv = 1/√(mean(x²) + eps) per row, y = x·inv·w (w broadcast over the
+ * rows). Outputs y and inv [rows] (what the backward reads). One pass instead of six kernels, each
+ * with an output the size of x.
+ */
+export const rmsNormKernel: JsKernel = {
+  name: RMS_NORM,
+  inputs: ['x', 'w'],
+  outputShapes: (shapes) => [shapes[0]!, [sizeOf(shapes[0]!) / last(shapes[0]!)]],
+  run([x, w], [y, inv], shapes, attrs) {
+    const n = last(shapes[0]!);
+    const eps = attrs.eps as number;
+    const rows = n === 0 ? 0 : x!.length / n;
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      let s0 = 0;
+      let s1 = 0;
+      let j = 0;
+      for (; j + 1 < n; j += 2) {
+        s0 += x![o + j]! * x![o + j]!;
+        s1 += x![o + j + 1]! * x![o + j + 1]!;
+      }
+      if (j < n) s0 += x![o + j]! * x![o + j]!;
+      const iv = 1 / Math.sqrt((s0 + s1) / n + eps);
+      inv![r] = iv;
+      for (let i = 0; i < n; i++) y![o + i] = x![o + i]! * iv * w![i]!;
+    }
+  },
+  simd(k, [x, w, y, inv], shapes, attrs) {
+    const n = last(shapes[0]!);
+    k.rms_norm(x!, w!, y!, inv!, n === 0 ? 0 : sizeOf(shapes[0]!) / n, n, attrs.eps as number);
+  },
+};
+
+/**
+ * The backward of {@link rmsNormKernel}: with c = Σⱼ dyⱼ·wⱼ·xⱼ per row,
+ * dx = inv·(dy·w) − x·inv³·c/n, and dw = Σ_rows dy·x·inv.
+ */
+export const rmsNormGradKernel: JsKernel = {
+  name: RMS_NORM_GRAD,
+  inputs: ['dy', 'x', 'w', 'inv'],
+  outputShapes: (shapes) => [shapes[1]!, shapes[2]!],
+  run([dy, x, w, inv], [dx, dw], shapes) {
+    const n = last(shapes[1]!);
+    const rows = n === 0 ? 0 : x!.length / n;
+    dw!.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      const iv = inv![r]!;
+      let c = 0;
+      for (let j = 0; j < n; j++) c += dy![o + j]! * w![j]! * x![o + j]!;
+      const coef = (iv * iv * iv * c) / n;
+      for (let j = 0; j < n; j++) {
+        const d = dy![o + j]!;
+        const xi = x![o + j]!;
+        dx![o + j] = iv * d * w![j]! - xi * coef;
+        dw![j]! += d * xi * iv;
+      }
+    }
+  },
+  simd(k, [dy, x, w, inv, dx, dw], shapes) {
+    const n = last(shapes[1]!);
+    k.rms_norm_grad(dy!, x!, w!, inv!, dx!, dw!, n === 0 ? 0 : sizeOf(shapes[1]!) / n, n);
+  },
+};
+
+/** murmur3's 32-bit finaliser of seed ⊕ (i·0x9E3779B9): the dropout mask's hash (as simd.wat). */
+export function dropoutHash(seed: number, i: number): number {
+  let h = (seed ^ Math.imul(i, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Elements with hash < threshold are dropped: threshold = round(rate·2³²), capped to 2³² − 1. */
+export function dropoutThreshold(rate: number): number {
+  return Math.min(0xffffffff, Math.round(rate * 2 ** 32));
+}
+
+/**
+ * Dropout with a counter-based mask: y[i] = x[i]·scale when dropoutHash(seed, i) ≥ threshold, else 0.
+ * The mask is a function of (seed, i) only: nothing is stored for the backward, which is the same
+ * kernel on dy; no random-number generator runs on the host.
+ */
+export const dropoutKernel: JsKernel = {
+  name: DROPOUT,
+  inputs: ['x'],
+  outputShapes: (shapes) => [shapes[0]!],
+  run([x], [y], _shapes, attrs) {
+    const seed = attrs.seed as number;
+    const threshold = attrs.threshold as number;
+    const scale = attrs.scale as number;
+    const n = x!.length;
+    for (let i = 0; i < n; i++) y![i] = dropoutHash(seed, i) >= threshold ? x![i]! * scale : 0;
+  },
+  simd(k, [x, y], shapes, attrs) {
+    k.dropout(
+      x!,
+      y!,
+      sizeOf(shapes[0]!),
+      attrs.seed as number,
+      (attrs.threshold as number) | 0,
+      attrs.scale as number,
+    );
+  },
 };
 
 export const FUSED_KERNELS: readonly JsKernel[] = [
@@ -204,4 +348,7 @@ export const FUSED_KERNELS: readonly JsKernel[] = [
   routeMixKernel,
   routeMixGradKernel,
   adamwKernel,
+  rmsNormKernel,
+  rmsNormGradKernel,
+  dropoutKernel,
 ];

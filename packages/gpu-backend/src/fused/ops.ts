@@ -7,7 +7,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CustomGradFunc } from '../ops/layout.js';
 import { hasKernel, runKernel } from './js-kernel.js';
-import { ADAMW, ROUTE_MIX, ROUTE_MIX_GRAD, SMALL_SOFTMAX, SOFTMAX_GRAD, SWIGLU_GRAD } from './kernels.js';
+import {
+  ADAMW,
+  DROPOUT,
+  dropoutThreshold,
+  RMS_NORM,
+  RMS_NORM_GRAD,
+  ROUTE_MIX,
+  ROUTE_MIX_GRAD,
+  SMALL_SOFTMAX,
+  SOFTMAX_GRAD,
+  SWIGLU_GRAD,
+} from './kernels.js';
 
 /** Rows up to this length run the JS softmax forward on wasm and cpu (see smallSoftmaxKernel). */
 export const SMALL_SOFTMAX_MAX = 32;
@@ -161,4 +172,57 @@ export function adamwStep(
     const decayed = weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
     return [tf.sub(decayed, tf.mul(update, lr)), m1, v1] as [tf.Tensor, tf.Tensor, tf.Tensor];
   });
+}
+
+/**
+ * RMSNorm over the last axis, x·w/√(mean(x²) + eps) (LLaMA's norm; w [n] broadcast over the rows).
+ * On wasm and cpu one fused kernel each way (the forward saves x, w and one 1/rms per row; the
+ * backward returns dx and dw in one pass); elsewhere the composite tfjs formula.
+ */
+export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  const n = x.shape[x.rank - 1] ?? 1;
+  if (w.rank !== 1 || w.shape[0] !== n) {
+    throw new Error(`rmsNorm: the gain has shape [${w.shape}]; expected [${n}] (the input's last axis)`);
+  }
+  if (!(hasKernel(RMS_NORM) && x.dtype === 'float32' && w.dtype === 'float32')) {
+    return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w));
+  }
+  const f = tf.customGrad(((xIn: tf.Tensor, wIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, inv] = runKernel(RMS_NORM, { x: xIn, w: wIn }, { eps }) as [tf.Tensor, tf.Tensor];
+    save([xIn, wIn, inv]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, ws, invs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        return runKernel(RMS_NORM_GRAD, { dy: dy as tf.Tensor, x: xs, w: ws, inv: invs }) as tf.Tensor[];
+      },
+    };
+  }) as unknown as CustomGradFunc);
+  return f(x, w) as tf.Tensor;
+}
+
+/**
+ * Inverted dropout of x at `rate` with an integer `seed` (default: a random one): each element is zeroed with probability
+ * `rate` and the rest scaled by 1/(1 − rate). On wasm and cpu the mask is a counter-based hash of
+ * (seed, element index) computed in the kernel (no host random numbers, nothing saved for the
+ * backward: the same mask is recomputed on dy); elsewhere tf.dropout with the same seed. Masks are
+ * deterministic per seed on each backend but differ between the two paths.
+ */
+export function dropout(
+  x: tf.Tensor,
+  rate: number,
+  seed: number = Math.floor(Math.random() * 2 ** 31),
+): tf.Tensor {
+  if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate is ${rate}; expected a number in [0, 1)`);
+  if (!Number.isInteger(seed)) throw new Error(`dropout: seed is ${seed}; expected an integer`);
+  if (rate === 0) return tf.clone(x);
+  if (!(hasKernel(DROPOUT) && x.dtype === 'float32')) return tf.dropout(x, rate, undefined, seed);
+  const attrs = { seed: seed | 0, threshold: dropoutThreshold(rate), scale: 1 / (1 - rate) };
+  const f = tf.customGrad(((xIn: tf.Tensor) => ({
+    value: runKernel(DROPOUT, { x: xIn }, attrs) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [
+      runKernel(DROPOUT, { x: dy as tf.Tensor }, attrs) as tf.Tensor,
+    ],
+  })) as unknown as CustomGradFunc);
+  return f(x) as tf.Tensor;
 }

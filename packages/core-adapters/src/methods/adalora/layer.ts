@@ -9,6 +9,7 @@
  * does not change when triplets are masked.
  */
 import { mulberry32 } from '@hydralora/common';
+import { dropout } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdapterConfig } from '../../config.js';
 import { hashSeed } from '../../layer/init.js';
@@ -106,7 +107,7 @@ export class AdaLoraLayer implements ModuleLayer {
     if (ctx.training && this.dropout > 0) {
       const seed =
         ctx.dropoutSeed === undefined ? undefined : (ctx.dropoutSeed * 7919 + this.seedBase) % 2147483647;
-      x2 = tf.dropout(x2, this.dropout, undefined, seed) as tf.Tensor2D;
+      x2 = dropout(x2, this.dropout, seed) as tf.Tensor2D;
     }
     const h = tf.matMul(x2, tf.mul(this.lora_A, this.lora_E) as tf.Tensor2D);
     const delta = tf.mul(tf.matMul(h, this.lora_B), this.scaling);
