@@ -128,6 +128,49 @@ describe('routing telemetry, aux losses and split inference', () => {
     expect(snap.meanWeight).toEqual([0.5, 0.5]);
   });
 
+  it('HydraLoRA fuses the dense softmax into its mixing unless ω is observed: same outputs and gradients', async () => {
+    for (const dropout of [0, 0.2]) {
+      const name = `fused-${dropout}`;
+      const handle = injectAdapters(
+        model,
+        { method: 'hydra', r: 2, num_heads: 3, lora_dropout: dropout, target_modules: 'all-linear' },
+        name,
+      );
+      perturbAdapter(handle, 7, 0.5);
+      const vars = handle.trainableVariables(name);
+      const ctx = { training: true, dropoutSeed: 11 };
+      let out: Float32Array[] = [];
+      const run = async () => {
+        const info = await tf.profile(() => {
+          out = tf.tidy(() => {
+            const input = randomTensor([2, 3, 6], 3);
+            const { value, grads } = tf.variableGrads(() => {
+              const y = model.forward(input, ctx);
+              return tf.sum(tf.mul(y, randomTensor(y.shape, 4))) as tf.Scalar;
+            }, vars);
+            return [value, ...vars.map((v) => grads[v.name]!)].map((t) => Float32Array.from(t.dataSync()));
+          });
+        });
+        // no dropout: on the packed x·[A | W_g]; with dropout: on A·dropout(x) and W_g·x
+        const fusedName = dropout === 0 ? 'HydraRouteSoftmaxMixPacked' : 'HydraRouteSoftmaxMix';
+        return { out, fusedKernels: info.kernels.filter((k) => k.name === fusedName).length };
+      };
+      const fused = await run(); // telemetry off: routeSoftmaxMix, one per adapted linear
+      handle.setTelemetry(true);
+      const observed = await run(); // telemetry on: the router's softmax, then routeMix
+      handle.setTelemetry(false);
+      expect(fused.fusedKernels).toBe(3);
+      expect(observed.fusedKernels).toBe(0);
+      expect(fused.out.length).toBe(vars.length + 1);
+      fused.out.forEach((f, i) => {
+        expect(maxDiff(f, observed.out[i]!), `output ${i}, dropout ${dropout}`).toBeLessThan(1e-5);
+        // every parameter, the gates included, gets a gradient
+        expect(Math.max(...Array.from(f, Math.abs)), `output ${i}`).toBeGreaterThan(0);
+      });
+      handle.deleteAdapter(name);
+    }
+  });
+
   it('LoRA-Split: hard routing by component; a nearest-centroid inferrer reproduces given ids', () => {
     const handle = injectAdapters(model, { method: 'split', r: 2, num_heads: 2, target_modules: ['q_proj'] });
     perturbAdapter(handle, 4, 1);

@@ -57,6 +57,8 @@ export {
   registerJsKernels,
   rmsNorm,
   routeMix,
+  routeSoftmaxMix,
+  routeSoftmaxMixPacked,
   runKernel,
   type SimdKernels,
   setSimdKernels,

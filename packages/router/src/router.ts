@@ -86,6 +86,31 @@ export class Router {
   }
 
   /**
+   * Whether this pass reads ω beyond the mixing itself (an aux loss while training, or telemetry):
+   * when not, and the strategy is the dense softmax, a caller may fuse the softmax into its mixing
+   * (see {@link Router.denseLogits}).
+   */
+  observes(ctx: ForwardContext): boolean {
+    return this.telemetryEnabled || (!!ctx.training && !!ctx.auxLosses && auxLossesEnabled(this.aux));
+  }
+
+  /** Throws, naming both shapes, when `ctx.attentionMask` does not cover `layout`'s tokens. */
+  checkMask(layout: RouteLayout, ctx: ForwardContext = {}): void {
+    this.flatMask(layout, ctx);
+  }
+
+  /**
+   * The gate logits W_g·x [T, N] for a caller that applies the dense softmax itself (fused with its
+   * mixing), or null when the strategy is not token-level dense softmax or ω is observed in this
+   * pass ({@link Router.observes}); the attention mask's shape is checked as in `route`.
+   */
+  denseLogits(features: tf.Tensor2D, layout: RouteLayout, ctx: ForwardContext = {}): tf.Tensor2D | null {
+    if (this.strategy.name !== 'dense' || !this.gate || this.observes(ctx)) return null;
+    this.flatMask(layout, ctx);
+    return linear(features, this.gate) as tf.Tensor2D;
+  }
+
+  /**
    * Mixing weights for the rows of `features` [T, d] grouped by `layout`: [T, N] for token-level
    * strategies, and the sample's ω repeated over its tokens for sample-level ones. Runs in the
    * caller's tidy scope. When training with aux losses on, their total is appended to

@@ -4,7 +4,7 @@
  * A product [T, r], one element-wise weighting, one N·r-wide product — all through gpu-backend's
  * `linear`, whose gradients are NN-layout products.
  */
-import { dropout, linear, routeMix } from '@hydralora/gpu-backend';
+import { dropout, linear, routeMix, routeSoftmaxMix, routeSoftmaxMixPacked } from '@hydralora/gpu-backend';
 import { Router, routeLayout } from '@hydralora/router';
 import * as tf from '@tensorflow/tfjs-core';
 import { type AdapterConfig, loraScaling } from '../config.js';
@@ -134,21 +134,40 @@ export class AdapterLayer implements ModuleLayer, LinearAdapter {
     const fuse =
       !!gate && this.routerInput === 'x' && this.router?.strategy.granularity === 'token' && xd === x2;
     const aCat = this.aCat;
+    const hydra = numA === 1 && numB === numHeads;
+    // HydraLoRA with the dense softmax, when nothing else reads ω in this pass: the softmax fused
+    // into the head mixing (on the packed x·[A | W_g] when A and the gate read the same x)
+    const mixDense =
+      !!this.router &&
+      hydra &&
+      this.routerInput === 'x' &&
+      this.shape.weighting !== 'component' &&
+      this.router.strategy.name === 'dense' &&
+      !this.router.observes(ctx);
+    const withB = (z: tf.Tensor2D) => tf.add(base, tf.reshape(linear(z, this.bCat), base.shape));
     let h: tf.Tensor2D;
     let logits: tf.Tensor2D | null = null;
     if (fuse) {
       const both = linear(x2, tf.concat([aCat, gate as tf.Tensor], 1)) as tf.Tensor2D;
+      if (mixDense) {
+        this.router!.checkMask(routeLayout(x.shape, ctx), ctx);
+        return withB(routeSoftmaxMixPacked(both, r, this.scaling));
+      }
       h = tf.slice(both, [0, 0], [rows, numA * r]);
       logits = tf.slice(both, [0, numA * r], [rows, numHeads]);
     } else {
       h = linear(xd, aCat) as tf.Tensor2D;
     }
     let z: tf.Tensor2D = h;
+    if (mixDense) {
+      const gateLogits = this.router!.denseLogits(x2, routeLayout(x.shape, ctx), ctx);
+      if (gateLogits) return withB(routeSoftmaxMix(h, gateLogits, this.scaling));
+    }
     if (this.router) {
       const omega = logits
         ? this.router.routeLogits(logits, rows, routeLayout(x.shape, ctx), ctx)
         : this.mixingWeights(x2, h, x.shape, ctx);
-      if (numA === 1 && numB === numHeads) {
+      if (hydra) {
         // HydraLoRA: [ω₁·h | … | ω_N·h]·s in one fused pass (forward and backward)
         return tf.add(base, tf.reshape(linear(routeMix(h, omega, this.scaling), this.bCat), base.shape));
       }

@@ -11,7 +11,17 @@ import { memoryBudget } from '../memory.js';
 import { registerFusedKernels } from './index.js';
 import { hasKernel, peekFloat32, sumOfSquares } from './js-kernel.js';
 import { dropoutHash, dropoutThreshold, FUSED_KERNELS } from './kernels.js';
-import { adamwStep, dropout, fusedSoftmax, rmsNorm, routeMix, SMALL_SOFTMAX_MAX, swiglu } from './ops.js';
+import {
+  adamwStep,
+  dropout,
+  fusedSoftmax,
+  rmsNorm,
+  routeMix,
+  routeSoftmaxMix,
+  routeSoftmaxMixPacked,
+  SMALL_SOFTMAX_MAX,
+  swiglu,
+} from './ops.js';
 
 /** A seeded uniform(-1, 1) array (LCG), so failures reproduce. */
 function rand(n: number, seed: number, scale = 1): Float64Array {
@@ -217,6 +227,70 @@ for (const backend of ['wasm', 'cpu'] as const) {
       for (let k = 0; k < 2; k++) expectClose(fused.grads[k]!, composite.grads[k]!);
       expect(() => tf.tidy(() => routeMix(ht, tf.zeros([4, heads]) as tf.Tensor2D))).toThrow(/same rows/);
       tf.dispose([ht, wt, dzt]);
+    });
+
+    it('routeSoftmaxMix: routeMix of h with softmax(logits); gradients in h and the logits', () => {
+      const [rows, r, heads, scale] = [6, 5, 4, 1.25];
+      const h = Float64Array.from(Float32Array.from(rand(rows * r, 31, 2)));
+      const l = Float64Array.from(Float32Array.from(rand(rows * heads, 32, 3)));
+      const dz = rand(rows * heads * r, 33);
+      const mix = (hv: Float64Array, lv: Float64Array) => {
+        const w = softmaxRef(lv, heads);
+        const z = new Float64Array(rows * heads * r);
+        for (let t = 0; t < rows; t++)
+          for (let i = 0; i < heads; i++)
+            for (let k = 0; k < r; k++)
+              z[(t * heads + i) * r + k] = scale * w[t * heads + i]! * hv[t * r + k]!;
+        return z;
+      };
+      const ht = tf.tensor2d(Float32Array.from(h), [rows, r]);
+      const lt = tf.tensor2d(Float32Array.from(l), [rows, heads]);
+      const dzt = tf.tensor2d(Float32Array.from(dz), [rows, heads * r]);
+      const f = (a: tf.Tensor, b: tf.Tensor) => routeSoftmaxMix(a as tf.Tensor2D, b as tf.Tensor2D, scale);
+      const fused = valueAndVjp(f, [ht, lt], dzt);
+      const composite = withoutKernels(() => valueAndVjp(f, [ht, lt], dzt));
+      expectClose(fused.value, mix(h, l));
+      expectClose(
+        fused.grads[0]!,
+        finiteDiff((v) => dot(mix(v, l), dz), h),
+        1e-4,
+        1e-6,
+      );
+      expectClose(
+        fused.grads[1]!,
+        finiteDiff((v) => dot(mix(h, v), dz), l),
+        1e-4,
+        1e-6,
+      );
+      expectClose(fused.value, composite.value);
+      for (let k = 0; k < 2; k++) expectClose(fused.grads[k]!, composite.grads[k]!);
+      expect(() => tf.tidy(() => routeSoftmaxMix(ht, tf.zeros([4, heads]) as tf.Tensor2D))).toThrow(
+        /same rows/,
+      );
+      // packed: hl = [h | logits] [rows, r + N], one input and one gradient
+      const hl = tf.concat([ht, lt], 1) as tf.Tensor2D;
+      const g = (a: tf.Tensor) => routeSoftmaxMixPacked(a as tf.Tensor2D, r, scale);
+      const packed = valueAndVjp(g, [hl], dzt);
+      const packedComposite = withoutKernels(() => valueAndVjp(g, [hl], dzt));
+      expectClose(packed.value, fused.value);
+      const dhl = packed.grads[0]!;
+      for (let t = 0; t < rows; t++) {
+        expectClose(
+          dhl.subarray(t * (r + heads), t * (r + heads) + r),
+          fused.grads[0]!.subarray(t * r, (t + 1) * r),
+        );
+        expectClose(
+          dhl.subarray(t * (r + heads) + r, (t + 1) * (r + heads)),
+          fused.grads[1]!.subarray(t * heads, (t + 1) * heads),
+        );
+      }
+      expectClose(packedComposite.value, packed.value);
+      expectClose(packedComposite.grads[0]!, dhl);
+      expect(() => tf.tidy(() => routeSoftmaxMixPacked(hl, r + heads))).toThrow(
+        /r is 9; expected an integer in \[1, 8\]/,
+      );
+      hl.dispose();
+      tf.dispose([ht, lt, dzt]);
     });
 
     it('adamwStep: two steps against AdamW written out in float64, and the composite path', () => {

@@ -20,11 +20,25 @@ export {
   RMS_NORM_GRAD,
   ROUTE_MIX,
   ROUTE_MIX_GRAD,
+  ROUTE_SOFTMAX_MIX,
+  ROUTE_SOFTMAX_MIX_GRAD,
+  ROUTE_SOFTMAX_MIX_PACKED,
+  ROUTE_SOFTMAX_MIX_PACKED_GRAD,
   SOFTMAX_GRAD,
   SOFTMAX_LSE,
   SWIGLU_GRAD,
 } from './kernels.js';
-export { type AdamWStepAttrs, adamwStep, dropout, fusedSoftmax, rmsNorm, routeMix, swiglu } from './ops.js';
+export {
+  type AdamWStepAttrs,
+  adamwStep,
+  dropout,
+  fusedSoftmax,
+  rmsNorm,
+  routeMix,
+  routeSoftmaxMix,
+  routeSoftmaxMixPacked,
+  swiglu,
+} from './ops.js';
 export { type SimdKernels, setSimdKernels, simdAvailable, simdKernels, wasmMemoryOf } from './simd.js';
 
 /** Register the fused kernels for backend `name` (wasm or cpu; others: nothing, idempotent). */

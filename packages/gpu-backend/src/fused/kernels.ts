@@ -11,6 +11,10 @@ export const ROUTE_MIX_GRAD = 'HydraRouteMixGrad';
 export const RMS_NORM = 'HydraRmsNorm';
 export const RMS_NORM_GRAD = 'HydraRmsNormGrad';
 export const DROPOUT = 'HydraDropout';
+export const ROUTE_SOFTMAX_MIX = 'HydraRouteSoftmaxMix';
+export const ROUTE_SOFTMAX_MIX_GRAD = 'HydraRouteSoftmaxMixGrad';
+export const ROUTE_SOFTMAX_MIX_PACKED = 'HydraRouteSoftmaxMixPacked';
+export const ROUTE_SOFTMAX_MIX_PACKED_GRAD = 'HydraRouteSoftmaxMixPackedGrad';
 
 const last = (shape: number[]) => shape[shape.length - 1] ?? 1;
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -125,6 +129,155 @@ export const routeMixGradKernel: JsKernel = {
         dw![t * heads + i] = scale * acc;
       }
     }
+  },
+};
+
+/**
+ * Row t of h starts at t·hStride + hOffset and row t of the logits at t·lStride + lOffset: h and
+ * the logits as two tensors (strides r and N), or packed as one [T, r + N] product x·[A | W_g].
+ */
+interface MixLayout {
+  rows: number;
+  r: number;
+  heads: number;
+  hStride: number;
+  hOffset: number;
+  lStride: number;
+  lOffset: number;
+}
+
+/** ω = softmax(logits) per row into w [T, N]; z[t, i·r + k] = scale·ω[t, i]·h[t, k]. */
+function softmaxMixForward(
+  h: Float32Array,
+  l: Float32Array,
+  z: Float32Array,
+  w: Float32Array,
+  m: MixLayout,
+  scale: number,
+) {
+  const { rows, r, heads } = m;
+  let o = 0;
+  for (let t = 0; t < rows; t++) {
+    const lo = t * m.lStride + m.lOffset;
+    const wo = t * heads;
+    let max = -Infinity;
+    for (let i = 0; i < heads; i++) if (l[lo + i]! > max) max = l[lo + i]!;
+    let sum = 0;
+    for (let i = 0; i < heads; i++) {
+      const e = Math.exp(l[lo + i]! - max);
+      w[wo + i] = e;
+      sum += e;
+    }
+    const ho = t * m.hStride + m.hOffset;
+    for (let i = 0; i < heads; i++) {
+      const wi = w[wo + i]! / sum;
+      w[wo + i] = wi;
+      const si = scale * wi;
+      for (let k = 0; k < r; k++) z[o++] = si * h[ho + k]!;
+    }
+  }
+}
+
+/**
+ * dω[t, i] = s·Σₖ dz[t, i·r + k]·h[t, k], dh[t, k] = s·Σᵢ ωᵢ·dz[t, i·r + k] and
+ * dlogits = ω ⊙ (dω − Σᵢ ωᵢ·dωᵢ), written at dh's and dl's layouts (which may be one array).
+ */
+function softmaxMixBackward(
+  dz: Float32Array,
+  h: Float32Array,
+  w: Float32Array,
+  dh: Float32Array,
+  dl: Float32Array,
+  m: MixLayout,
+  scale: number,
+) {
+  const { rows, r, heads } = m;
+  for (let t = 0; t < rows; t++) {
+    const ho = t * m.hStride + m.hOffset;
+    const lo = t * m.lStride + m.lOffset;
+    const wo = t * heads;
+    for (let k = 0; k < r; k++) dh[ho + k] = 0;
+    let dot = 0;
+    for (let i = 0; i < heads; i++) {
+      const zo = (wo + i) * r;
+      const wi = w[wo + i]!;
+      const swi = scale * wi;
+      let acc = 0;
+      for (let k = 0; k < r; k++) {
+        const g = dz[zo + k]!;
+        acc += g * h[ho + k]!;
+        dh[ho + k]! += swi * g;
+      }
+      const dwi = scale * acc;
+      dl[lo + i] = dwi; // dω for now
+      dot += wi * dwi;
+    }
+    for (let i = 0; i < heads; i++) dl[lo + i] = w[wo + i]! * (dl[lo + i]! - dot);
+  }
+}
+
+/**
+ * The router's softmax and HydraLoRA's head mixing in one pass: ω = softmax(logits) per row (N
+ * heads), z[t, i·r + k] = scale·ω[t, i]·h[t, k]. Outputs z and ω (saved for the backward).
+ */
+export const routeSoftmaxMixKernel: JsKernel = {
+  name: ROUTE_SOFTMAX_MIX,
+  inputs: ['h', 'logits'],
+  outputShapes: (shapes) => [[shapes[0]![0]!, shapes[0]![1]! * shapes[1]![1]!], shapes[1]!],
+  run([h, logits], [z, w], shapes, attrs) {
+    const [rows, r] = shapes[0] as [number, number];
+    const heads = shapes[1]![1]!;
+    const m = { rows, r, heads, hStride: r, hOffset: 0, lStride: heads, lOffset: 0 };
+    softmaxMixForward(h!, logits!, z!, w!, m, attrs.scale as number);
+  },
+};
+
+/** The backward of {@link routeSoftmaxMixKernel}: dh and dlogits from dz, h and ω. */
+export const routeSoftmaxMixGradKernel: JsKernel = {
+  name: ROUTE_SOFTMAX_MIX_GRAD,
+  inputs: ['dz', 'h', 'w'],
+  outputShapes: (shapes) => [shapes[1]!, shapes[2]!],
+  run([dz, h, w], [dh, dl], shapes, attrs) {
+    const [rows, r] = shapes[1] as [number, number];
+    const heads = shapes[2]![1]!;
+    const m = { rows, r, heads, hStride: r, hOffset: 0, lStride: heads, lOffset: 0 };
+    softmaxMixBackward(dz!, h!, w!, dh!, dl!, m, attrs.scale as number);
+  },
+};
+
+/**
+ * {@link routeSoftmaxMixKernel} on the packed product hl = x·[A | W_g] [T, r + N] (attribute `r`):
+ * no slices of it in the forward, and so no pads and adds of their gradients in the backward.
+ */
+export const routeSoftmaxMixPackedKernel: JsKernel = {
+  name: ROUTE_SOFTMAX_MIX_PACKED,
+  inputs: ['hl'],
+  outputShapes: (shapes, attrs) => {
+    const [rows, width] = shapes[0] as [number, number];
+    const r = attrs.r as number;
+    return [
+      [rows, r * (width - r)],
+      [rows, width - r],
+    ];
+  },
+  run([hl], [z, w], shapes, attrs) {
+    const [rows, width] = shapes[0] as [number, number];
+    const r = attrs.r as number;
+    const m = { rows, r, heads: width - r, hStride: width, hOffset: 0, lStride: width, lOffset: r };
+    softmaxMixForward(hl!, hl!, z!, w!, m, attrs.scale as number);
+  },
+};
+
+/** The backward of {@link routeSoftmaxMixPackedKernel}: d(hl) = [dh | dlogits], [T, r + N]. */
+export const routeSoftmaxMixPackedGradKernel: JsKernel = {
+  name: ROUTE_SOFTMAX_MIX_PACKED_GRAD,
+  inputs: ['dz', 'hl', 'w'],
+  outputShapes: (shapes) => [shapes[1]!],
+  run([dz, hl, w], [dhl], shapes, attrs) {
+    const [rows, width] = shapes[1] as [number, number];
+    const r = attrs.r as number;
+    const m = { rows, r, heads: width - r, hStride: width, hOffset: 0, lStride: width, lOffset: r };
+    softmaxMixBackward(dz!, hl!, w!, dhl!, dhl!, m, attrs.scale as number);
   },
 };
 
@@ -347,6 +500,10 @@ export const FUSED_KERNELS: readonly JsKernel[] = [
   smallSoftmaxKernel,
   routeMixKernel,
   routeMixGradKernel,
+  routeSoftmaxMixKernel,
+  routeSoftmaxMixGradKernel,
+  routeSoftmaxMixPackedKernel,
+  routeSoftmaxMixPackedGradKernel,
   adamwKernel,
   rmsNormKernel,
   rmsNormGradKernel,

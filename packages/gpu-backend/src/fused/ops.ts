@@ -15,6 +15,10 @@ import {
   RMS_NORM_GRAD,
   ROUTE_MIX,
   ROUTE_MIX_GRAD,
+  ROUTE_SOFTMAX_MIX,
+  ROUTE_SOFTMAX_MIX_GRAD,
+  ROUTE_SOFTMAX_MIX_PACKED,
+  ROUTE_SOFTMAX_MIX_PACKED_GRAD,
   SMALL_SOFTMAX,
   SOFTMAX_GRAD,
   SWIGLU_GRAD,
@@ -125,6 +129,85 @@ export function routeMix(h: tf.Tensor2D, w: tf.Tensor2D, scale = 1): tf.Tensor2D
     };
   }) as unknown as CustomGradFunc);
   return f(h, w) as tf.Tensor2D;
+}
+
+/**
+ * {@link routeMix} of h with ω = softmax(logits): the dense router's softmax and the head mixing
+ * as one fused kernel each way on wasm and cpu (ω is not returned: for when no aux loss or
+ * telemetry reads it); elsewhere routeMix(h, fusedSoftmax(logits), scale).
+ */
+export function routeSoftmaxMix(h: tf.Tensor2D, logits: tf.Tensor2D, scale = 1): tf.Tensor2D {
+  if (logits.shape[0] !== h.shape[0]) {
+    throw new Error(
+      `routeSoftmaxMix: h [${h.shape}] and the logits [${logits.shape}] must have the same rows`,
+    );
+  }
+  if (!(hasKernel(ROUTE_SOFTMAX_MIX) && h.dtype === 'float32' && logits.dtype === 'float32')) {
+    return tf.tidy(() => routeMix(h, fusedSoftmax(logits) as tf.Tensor2D, scale));
+  }
+  const f = tf.customGrad(((hIn: tf.Tensor2D, lIn: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    const [z, w] = runKernel(ROUTE_SOFTMAX_MIX, { h: hIn, logits: lIn }, { scale }) as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+    ];
+    save([hIn, w]);
+    return {
+      value: z,
+      gradFunc: (dz: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return runKernel(
+          ROUTE_SOFTMAX_MIX_GRAD,
+          { dz: dz as tf.Tensor, h: hs, w: ws },
+          { scale },
+        ) as tf.Tensor[];
+      },
+    };
+  }) as unknown as CustomGradFunc);
+  return f(h, logits) as tf.Tensor2D;
+}
+
+/**
+ * {@link routeSoftmaxMix} on the packed product hl = x·[A | W_g] [T, r + N]: h is hl[:, :r], the
+ * logits hl[:, r:]. One kernel each way on wasm and cpu, with no slices of hl; elsewhere the
+ * slices and routeSoftmaxMix.
+ */
+export function routeSoftmaxMixPacked(hl: tf.Tensor2D, r: number, scale = 1): tf.Tensor2D {
+  const [rows, width] = hl.shape;
+  if (!(Number.isInteger(r) && r > 0 && r < width)) {
+    throw new Error(
+      `routeSoftmaxMixPacked: r is ${r}; expected an integer in [1, ${width - 1}] for hl [${hl.shape}]`,
+    );
+  }
+  if (!(hasKernel(ROUTE_SOFTMAX_MIX_PACKED) && hl.dtype === 'float32')) {
+    return tf.tidy(() =>
+      routeSoftmaxMix(
+        tf.slice(hl, [0, 0], [rows, r]) as tf.Tensor2D,
+        tf.slice(hl, [0, r], [rows, width - r]) as tf.Tensor2D,
+        scale,
+      ),
+    );
+  }
+  const f = tf.customGrad(((hlIn: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    const [z, w] = runKernel(ROUTE_SOFTMAX_MIX_PACKED, { hl: hlIn }, { r, scale }) as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+    ];
+    save([hlIn, w]);
+    return {
+      value: z,
+      gradFunc: (dz: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [hs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [
+          runKernel(
+            ROUTE_SOFTMAX_MIX_PACKED_GRAD,
+            { dz: dz as tf.Tensor, hl: hs, w: ws },
+            { r, scale },
+          ) as tf.Tensor,
+        ];
+      },
+    };
+  }) as unknown as CustomGradFunc);
+  return f(hl) as tf.Tensor2D;
 }
 
 /** Hyper-parameters of one {@link adamwStep}: c₁ = 1 − β₁ᵗ and c₂ = 1 − β₂ᵗ are the bias corrections. */
