@@ -56,6 +56,7 @@ export {
   registerFusedKernels,
   registerJsKernels,
   rmsNorm,
+  rotary,
   routeMix,
   routeSoftmaxMix,
   routeSoftmaxMixPacked,

@@ -3,9 +3,10 @@
  * angles = position · inv_freq duplicated over both halves of the head, and
  * rotate_half(x) = concat(−x₂, x₁) with x₁, x₂ the two halves of the head dimension.
  */
+
+import { rotary } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaConfig } from './config.js';
-import { linearProduct } from './products.js';
 
 /** Inverse frequencies (length headDim/2), with `linear` or `llama3` scaling when configured. */
 export function inverseFrequencies(config: LlamaConfig, headDim: number): Float64Array {
@@ -61,34 +62,10 @@ export function rotaryTables(
   };
 }
 
-const rotations = new Map<number, Float32Array>();
-
-/** R [d, d] with x·R = rotate_half(x) = concat(−x₂, x₁): a signed permutation. */
-function rotationMatrix(dim: number): Float32Array {
-  let r = rotations.get(dim);
-  if (!r) {
-    const half = dim / 2;
-    r = new Float32Array(dim * dim);
-    for (let j = 0; j < half; j++) {
-      r[(j + half) * dim + j] = -1; // out[j] = −x[j + half]
-      r[j * dim + j + half] = 1; // out[j + half] = x[j]
-    }
-    rotations.set(dim, r);
-  }
-  return r;
-}
-
 /**
- * x·cos + rotate_half(x)·sin for x [batch, heads, seq, headDim]. rotate_half is one product with
- * a constant signed permutation (a [rows, d]·[d, d] product, and its transpose backward): on wasm
- * with or without BLAS that is several times faster than split + negate + concat and their
- * gradients (slices and concats of the whole activation).
+ * x·cos + rotate_half(x)·sin for x [batch, heads, seq, headDim]: gpu-backend's `rotary` (one
+ * fused kernel each way on wasm and cpu, SIMD on wasm; slices and a concat elsewhere).
  */
 export function applyRotary(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const dim = x.shape[x.rank - 1] as number;
-    const r = tf.tensor2d(rotationMatrix(dim), [dim, dim]);
-    const rotated = tf.reshape(linearProduct(tf.reshape(x, [-1, dim]), r, undefined, false), x.shape);
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
-  });
+  return rotary(x, cos, sin);
 }

@@ -16,6 +16,7 @@ import {
   dropout,
   fusedSoftmax,
   rmsNorm,
+  rotary,
   routeMix,
   routeSoftmaxMix,
   routeSoftmaxMixPacked,
@@ -415,6 +416,60 @@ for (const backend of ['wasm', 'cpu'] as const) {
       expect(() => dropout(x, 0.1, 0.5)).toThrow(/seed is 0.5; expected an integer/);
       x.dispose();
     });
+
+    for (const [b, h, t, d, cb] of [
+      [2, 3, 4, 12, 2], // half = 6: a group of four and a scalar tail
+      [1, 2, 3, 6, 1], // cos shared over the batch; half = 3: scalar only
+    ] as const) {
+      it(`rotary [${b}, ${h}, ${t}, ${d}] with cos [${cb}, 1, ${t}, ${d}]: closed form, composite, finite differences`, () => {
+        const x = Float64Array.from(Float32Array.from(rand(b * h * t * d, 81 + d, 2)));
+        const c = Float64Array.from(Float32Array.from(rand(cb * t * d, 82 + d)));
+        const sn = Float64Array.from(Float32Array.from(rand(cb * t * d, 83 + d)));
+        const dy = rand(b * h * t * d, 84 + d);
+        const half = d / 2;
+        const ref = (xs: Float64Array) => {
+          const y = new Float64Array(xs.length);
+          for (let bi = 0; bi < b; bi++)
+            for (let hi = 0; hi < h; hi++)
+              for (let ti = 0; ti < t; ti++)
+                for (let j = 0; j < d; j++) {
+                  const o = ((bi * h + hi) * t + ti) * d;
+                  const co = ((cb === 1 ? 0 : bi) * t + ti) * d + j;
+                  const rot = j < half ? -xs[o + j + half]! : xs[o + j - half]!;
+                  y[o + j] = xs[o + j]! * c[co]! + rot * sn[co]!;
+                }
+          return y;
+        };
+        const tx = tf.tensor4d(Float32Array.from(x), [b, h, t, d]);
+        const tc = tf.tensor4d(Float32Array.from(c), [cb, 1, t, d]);
+        const ts = tf.tensor4d(Float32Array.from(sn), [cb, 1, t, d]);
+        const tdy = tf.tensor4d(Float32Array.from(dy), [b, h, t, d]);
+        const f = (a: tf.Tensor) => rotary(a, tc, ts);
+        const fused = valueAndVjp(f, [tx], tdy);
+        const composite = withoutKernels(() => valueAndVjp(f, [tx], tdy));
+        expectClose(fused.value, ref(x));
+        expectClose(
+          fused.grads[0]!,
+          finiteDiff((v) => dot(ref(v), dy), x),
+          1e-4,
+          1e-6,
+        );
+        expectClose(composite.value, fused.value);
+        expectClose(composite.grads[0]!, fused.grads[0]!);
+        expect(() => tf.tidy(() => rotary(tx, tf.zeros([b, 1, t + 1, d]), ts))).toThrow(/rotary: x \[/);
+        // cos and sin disposed by the caller before the backward runs (as the decoder does)
+        const late = tf.tidy(() =>
+          tf.grad((a: tf.Tensor) => {
+            const [c2, s2] = [tc.clone(), ts.clone()];
+            const y = rotary(a, c2, s2);
+            tf.dispose([c2, s2]);
+            return tf.sum(tf.mul(y, tdy));
+          })(tx).dataSync(),
+        );
+        expectClose(Float32Array.from(late), fused.grads[0]!);
+        tf.dispose([tx, tc, ts, tdy]);
+      });
+    }
 
     it('sumOfSquares reads the backend memory without kernels and matches the sum', () => {
       const a = rand(1001, 41);

@@ -13,6 +13,7 @@ import {
   dropoutThreshold,
   RMS_NORM,
   RMS_NORM_GRAD,
+  ROTARY,
   ROUTE_MIX,
   ROUTE_MIX_GRAD,
   ROUTE_SOFTMAX_MIX,
@@ -307,5 +308,46 @@ export function dropout(
       runKernel(DROPOUT, { x: dy as tf.Tensor }, attrs) as tf.Tensor,
     ],
   })) as unknown as CustomGradFunc);
+  return f(x) as tf.Tensor;
+}
+
+/**
+ * Rotary position embedding x·cos + rotate_half(x)·sin for x [batch, heads, seq, headDim] and
+ * cos, sin [batch or 1, 1, seq, headDim], rotate_half(x) = [−x₂ | x₁] (the halves of the last
+ * axis; Hugging Face's LLaMA layout). One fused kernel each way on wasm and cpu; elsewhere slices,
+ * a concat and element-wise ops.
+ */
+export function rotary(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  const [b, , t, d] = x.shape as number[];
+  const ok = (c: tf.Tensor) =>
+    x.rank === 4 &&
+    c.rank === 4 &&
+    (c.shape[0] === 1 || c.shape[0] === b) &&
+    c.shape[1] === 1 &&
+    c.shape[2] === t &&
+    c.shape[3] === d;
+  if (!ok(cos) || !ok(sin) || d! % 2 !== 0) {
+    throw new Error(
+      `rotary: x [${x.shape}] needs [batch, heads, seq, even headDim] and cos [${cos.shape}], sin [${sin.shape}] [batch or 1, 1, seq, headDim]`,
+    );
+  }
+  if (!(hasKernel(ROTARY) && [x, cos, sin].every((v) => v.dtype === 'float32'))) {
+    return tf.tidy(() => {
+      const half = d! / 2;
+      const [x1, x2] = tf.split(x, [half, half], 3);
+      return tf.add(tf.mul(x, cos), tf.mul(tf.concat([tf.neg(x2!), x1!], 3), sin));
+    });
+  }
+  const f = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    // saved: the caller may dispose cos and sin before the backward runs
+    save([cos, sin]);
+    return {
+      value: runKernel(ROTARY, { x: xIn, cos, sin }, { back: 0 }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [c, s] = saved as [tf.Tensor, tf.Tensor];
+        return [runKernel(ROTARY, { x: dy as tf.Tensor, cos: c, sin: s }, { back: 1 }) as tf.Tensor];
+      },
+    };
+  }) as unknown as CustomGradFunc);
   return f(x) as tf.Tensor;
 }

@@ -15,6 +15,7 @@ import {
   dropoutThreshold,
   RMS_NORM,
   RMS_NORM_GRAD,
+  ROTARY,
   SOFTMAX_GRAD,
   SOFTMAX_LSE,
   SWIGLU_GRAD,
@@ -152,6 +153,22 @@ describe('SIMD kernels on wasm', () => {
       expectNear(r.simd, r.js);
     }
     x.dispose();
+  });
+
+  it('rotary forward and backward, per-batch and shared cos/sin', () => {
+    for (const [b, h, t, d, cb] of [
+      [2, 3, 5, 20, 2], // half = 10: two groups of four and a tail
+      [3, 2, 4, 32, 1],
+    ] as const) {
+      const x = tf.tensor4d(rand(b * h * t * d, 14 + d), [b, h, t, d]);
+      const cos = tf.tensor4d(rand(cb * t * d, 15 + d), [cb, 1, t, d]);
+      const sin = tf.tensor4d(rand(cb * t * d, 16 + d), [cb, 1, t, d]);
+      for (const back of [0, 1]) {
+        const r = both(ROTARY, { x, cos, sin }, { back });
+        expectNear(r.simd, r.js);
+      }
+      tf.dispose([x, cos, sin]);
+    }
   });
 
   it('sum of squares', () => {

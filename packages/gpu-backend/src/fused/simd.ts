@@ -50,6 +50,18 @@ export interface SimdKernels {
     n: number,
   ): void;
   dropout(x: number, y: number, count: number, seed: number, threshold: number, scale: number): void;
+  rotary(
+    x: number,
+    cos: number,
+    sin: number,
+    y: number,
+    b: number,
+    h: number,
+    t: number,
+    d: number,
+    cosBatchStride: number,
+    back: number,
+  ): void;
 }
 
 /** The part of the WebAssembly JS API used here (the project's TS lib has no DOM types). */

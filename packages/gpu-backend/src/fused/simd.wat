@@ -472,4 +472,105 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (local.set $k (i32.add (local.get $k) (i32.const 4)))
         (br $l2))))
+
+;; Rotary positions on x [b, h, t, d] with cos, sin [cb, 1, t, d] (cb = 1 or b: `cstride` is the
+;; byte stride of one batch of cos/sin, 0 when shared), half = d/2, rows of x in order:
+;;   forward  y[j] = x[j]·c[j] − x[j+half]·s[j],      y[j+half] = x[j+half]·c[j+half] + x[j]·s[j+half]
+;;   backward dx[j] = dy[j]·c[j] + dy[j+half]·s[j+half], dx[j+half] = dy[j+half]·c[j+half] − dy[j]·s[j]
+;; (`back` = 0 or 1 picks the direction). Row lengths with half not a multiple of four take the
+;; scalar loop for the rest.
+  (func (export "rotary")
+    (param $x i32) (param $c0 i32) (param $s0 i32) (param $y i32)
+    (param $b i32) (param $h i32) (param $t i32) (param $d i32) (param $cstride i32) (param $back i32)
+    (local $bi i32) (local $hi i32) (local $ti i32) (local $k i32)
+    (local $half i32) (local $vhalf i32) (local $row i32)
+    (local $c i32) (local $s i32)
+    (local $x1 v128) (local $x2 v128) (local $fx1 f32) (local $fx2 f32)
+    (local.set $half (i32.shl (i32.shr_u (local.get $d) (i32.const 1)) (i32.const 2)))
+    (local.set $vhalf (i32.and (local.get $half) (i32.const -16)))
+    (local.set $row (i32.shl (local.get $d) (i32.const 2)))
+    (block $b_done
+      (loop $b_loop
+        (br_if $b_done (i32.ge_u (local.get $bi) (local.get $b)))
+        (local.set $hi (i32.const 0))
+        (block $h_done
+          (loop $h_loop
+            (br_if $h_done (i32.ge_u (local.get $hi) (local.get $h)))
+            (local.set $c (i32.add (local.get $c0) (i32.mul (local.get $bi) (local.get $cstride))))
+            (local.set $s (i32.add (local.get $s0) (i32.mul (local.get $bi) (local.get $cstride))))
+            (local.set $ti (i32.const 0))
+            (block $t_done
+              (loop $t_loop
+                (br_if $t_done (i32.ge_u (local.get $ti) (local.get $t)))
+                (local.set $k (i32.const 0))
+                (block $v_done
+                  (loop $v_loop
+                    (br_if $v_done (i32.ge_u (local.get $k) (local.get $vhalf)))
+                    (local.set $x1 (v128.load (i32.add (local.get $x) (local.get $k))))
+                    (local.set $x2 (v128.load (i32.add (i32.add (local.get $x) (local.get $half)) (local.get $k))))
+                    (if (local.get $back)
+                      (then
+                        (v128.store (i32.add (local.get $y) (local.get $k))
+                          (f32x4.add
+                            (f32x4.mul (local.get $x1) (v128.load (i32.add (local.get $c) (local.get $k))))
+                            (f32x4.mul (local.get $x2)
+                              (v128.load (i32.add (i32.add (local.get $s) (local.get $half)) (local.get $k))))))
+                        (v128.store (i32.add (i32.add (local.get $y) (local.get $half)) (local.get $k))
+                          (f32x4.sub
+                            (f32x4.mul (local.get $x2)
+                              (v128.load (i32.add (i32.add (local.get $c) (local.get $half)) (local.get $k))))
+                            (f32x4.mul (local.get $x1) (v128.load (i32.add (local.get $s) (local.get $k)))))))
+                      (else
+                        (v128.store (i32.add (local.get $y) (local.get $k))
+                          (f32x4.sub
+                            (f32x4.mul (local.get $x1) (v128.load (i32.add (local.get $c) (local.get $k))))
+                            (f32x4.mul (local.get $x2) (v128.load (i32.add (local.get $s) (local.get $k))))))
+                        (v128.store (i32.add (i32.add (local.get $y) (local.get $half)) (local.get $k))
+                          (f32x4.add
+                            (f32x4.mul (local.get $x2)
+                              (v128.load (i32.add (i32.add (local.get $c) (local.get $half)) (local.get $k))))
+                            (f32x4.mul (local.get $x1)
+                              (v128.load (i32.add (i32.add (local.get $s) (local.get $half)) (local.get $k))))))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                    (br $v_loop)))
+                (block $s_done
+                  (loop $s_loop
+                    (br_if $s_done (i32.ge_u (local.get $k) (local.get $half)))
+                    (local.set $fx1 (f32.load (i32.add (local.get $x) (local.get $k))))
+                    (local.set $fx2 (f32.load (i32.add (i32.add (local.get $x) (local.get $half)) (local.get $k))))
+                    (if (local.get $back)
+                      (then
+                        (f32.store (i32.add (local.get $y) (local.get $k))
+                          (f32.add
+                            (f32.mul (local.get $fx1) (f32.load (i32.add (local.get $c) (local.get $k))))
+                            (f32.mul (local.get $fx2)
+                              (f32.load (i32.add (i32.add (local.get $s) (local.get $half)) (local.get $k))))))
+                        (f32.store (i32.add (i32.add (local.get $y) (local.get $half)) (local.get $k))
+                          (f32.sub
+                            (f32.mul (local.get $fx2)
+                              (f32.load (i32.add (i32.add (local.get $c) (local.get $half)) (local.get $k))))
+                            (f32.mul (local.get $fx1) (f32.load (i32.add (local.get $s) (local.get $k)))))))
+                      (else
+                        (f32.store (i32.add (local.get $y) (local.get $k))
+                          (f32.sub
+                            (f32.mul (local.get $fx1) (f32.load (i32.add (local.get $c) (local.get $k))))
+                            (f32.mul (local.get $fx2) (f32.load (i32.add (local.get $s) (local.get $k))))))
+                        (f32.store (i32.add (i32.add (local.get $y) (local.get $half)) (local.get $k))
+                          (f32.add
+                            (f32.mul (local.get $fx2)
+                              (f32.load (i32.add (i32.add (local.get $c) (local.get $half)) (local.get $k))))
+                            (f32.mul (local.get $fx1)
+                              (f32.load (i32.add (i32.add (local.get $s) (local.get $half)) (local.get $k))))))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                    (br $s_loop)))
+                (local.set $x (i32.add (local.get $x) (local.get $row)))
+                (local.set $y (i32.add (local.get $y) (local.get $row)))
+                (local.set $c (i32.add (local.get $c) (local.get $row)))
+                (local.set $s (i32.add (local.get $s) (local.get $row)))
+                (local.set $ti (i32.add (local.get $ti) (i32.const 1)))
+                (br $t_loop)))
+            (local.set $hi (i32.add (local.get $hi) (i32.const 1)))
+            (br $h_loop)))
+        (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
+        (br $b_loop))))
 )
