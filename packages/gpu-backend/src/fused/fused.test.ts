@@ -459,12 +459,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
         expect(() => tf.tidy(() => rotary(tx, tf.zeros([b, 1, t + 1, d]), ts))).toThrow(/rotary: x \[/);
         // cos and sin disposed by the caller before the backward runs (as the decoder does)
         const late = tf.tidy(() =>
-          tf.grad((a: tf.Tensor) => {
-            const [c2, s2] = [tc.clone(), ts.clone()];
-            const y = rotary(a, c2, s2);
-            tf.dispose([c2, s2]);
-            return tf.sum(tf.mul(y, tdy));
-          })(tx).dataSync(),
+          tf
+            .grad((a: tf.Tensor) => {
+              const [c2, s2] = [tc.clone(), ts.clone()];
+              const y = rotary(a, c2, s2);
+              tf.dispose([c2, s2]);
+              return tf.sum(tf.mul(y, tdy));
+            })(tx)
+            .dataSync(),
         );
         expectClose(Float32Array.from(late), fused.grads[0]!);
         tf.dispose([tx, tc, ts, tdy]);
