@@ -222,17 +222,24 @@ async function child() {
   if (process.argv.includes('--profile')) {
     const info = await tf.profile(() => step());
     const byKernel = new Map();
+    const byProduct = new Map();
     let total = 0;
     for (const k of info.kernels) {
       const t = await k.kernelTimeMs;
       const ms = typeof t === 'number' ? t : 0;
       total += ms;
       byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms);
+      if (k.name === 'BatchMatMul' || k.name === '_FusedMatMul') {
+        const key = k.inputShapes.map((s) => `[${s}]`).join('·');
+        const e = byProduct.get(key) ?? [0, 0];
+        byProduct.set(key, [e[0] + 1, e[1] + ms]);
+      }
     }
     out.profile = {
       kernelMs: total,
       peakTensorMiB: info.peakBytes / 2 ** 20,
       top: [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12),
+      products: [...byProduct.entries()].sort((a, b) => b[1][1] - a[1][1]).slice(0, 12),
     };
   }
   console.log(JSON.stringify(out));
