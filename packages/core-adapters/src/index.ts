@@ -48,8 +48,10 @@ export {
   tensorsToOfficial,
 } from './io/hydralora-official.js';
 export {
+  type AssignOptions,
   adapterFiles,
   adapterTensors,
+  assignAdapterTensors,
   CONFIG_FILE,
   type LoadOptions,
   loadAdapter,
