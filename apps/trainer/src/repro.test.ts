@@ -1,11 +1,20 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { decodeSafetensors } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
+import { composeLoraTensors, readLoraHubAdapters } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
-import { pairedSection, REPRO_METHODS, type ReproRow, runRepro, selectMethods } from './repro.js';
+import {
+  adaloraSchedule,
+  pairedSection,
+  REPRO_METHODS,
+  type ReproRow,
+  runRepro,
+  selectMethods,
+} from './repro.js';
 import { pairedComparison } from './stats.js';
 
 let modelDir: string;
@@ -99,6 +108,67 @@ describe('repro', () => {
     expect(existsSync(path.join(out, 'runs', 'hydra-seed0', 'adapter', 'adapter_model.safetensors'))).toBe(
       true,
     );
+    // The tiny model: hidden 32, KV 16 (2 of 4 heads), intermediate 64, 2 layers; every linear
+    // (q, k, v, o, gate, up, down) is adapted: 14 modules, Σ(in + out) = 2 · 512.
+    const modules = 14;
+    const inPlusOut = 2 * (32 + 32 + (32 + 16) * 2 + (32 + 32) + (32 + 64) * 3);
+    expect(l8).toBe(8 * inPlusOut);
+    // AdaLoRA: P, Λ, Q at init_r 12 per module, r·(in + out + 1); PEFT's ADALORA files; its
+    // allocator ran inside the training (at 2 steps the final allocation is step 1): 8 of 12
+    // triplets kept per module on average, the others' Λ exactly zero.
+    const adalora = byId.get('adalora')!;
+    expect(adalora.trainable).toBe(12 * (inPlusOut + modules));
+    const ada = savedConfig('adalora');
+    expect(ada).toMatchObject({ peft_type: 'ADALORA', init_r: 12, target_r: 8, total_step: 2 });
+    expect({ tinit: ada.tinit, tfinal: ada.tfinal, deltaT: ada.deltaT }).toEqual(adaloraSchedule(2));
+    const adaTensors = decodeSafetensors(
+      readFileSync(path.join(out, 'runs', 'adalora-seed0', 'adapter', 'adapter_model.safetensors')),
+    ).tensors;
+    const lambdas = Object.entries(adaTensors).filter(([k]) => k.endsWith('.lora_E'));
+    expect(lambdas).toHaveLength(modules);
+    const kept = lambdas.reduce((n, [, t]) => n + t.data.filter((v) => v !== 0).length, 0);
+    expect(kept).toBe(8 * modules);
+    // LoraHub: the composed adapter is one LoRA r=8 (LoRA r=8's count); one search per component
+    const hubRow = byId.get('lorahub')!;
+    expect(hubRow.trainable).toBe(l8);
+    expect(hubRow.percent).toBe(lora.percent);
+    expect(hubRow.lorahub).toHaveLength(1);
+    const hub = hubRow.lorahub![0]!;
+    expect(hub.seed).toBe(0);
+    expect(hub.adapters).toEqual(r.components);
+    expect(hub.stepsPerLora).toBe(Math.ceil(2 / r.components.length));
+    expect(Object.keys(hub.weights)).toEqual(r.components);
+    const runDir = path.join(out, 'runs', 'lorahub-seed0');
+    const pool = r.components.map((c) => path.join(runDir, 'loras', c, 'adapter'));
+    const sources = await readLoraHubAdapters(pool);
+    for (const c of r.components) {
+      const w = hub.weights[c]!;
+      expect(w).toHaveLength(r.components.length);
+      expect(w.every((x) => Number.isFinite(x) && Math.abs(x) <= 1.5)).toBe(true);
+      // 12 training examples per component here (fewer than the row's 20)
+      expect(hub.examples[c]).toBe(12);
+      expect(hub.evaluations[c]).toBeGreaterThan(r.components.length);
+      expect(hub.evaluations[c]).toBeLessThanOrEqual(40);
+      // the search starts at w = 0 (the base model) and keeps the best objective
+      expect(hub.loss[c]!).toBeLessThanOrEqual(hub.baseLoss[c]!);
+      expect(hubRow.perComponent[c]!.mean).toBeGreaterThanOrEqual(0);
+      expect(hubRow.perComponent[c]!.mean).toBeLessThanOrEqual(1);
+      // the saved composition is a LoRA holding Σ wᵢ·LoRAᵢ with the recorded weights
+      const dir = path.join(runDir, c, 'adapter');
+      expect(JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8')).peft_type).toBe('LORA');
+      const saved = decodeSafetensors(readFileSync(path.join(dir, 'adapter_model.safetensors'))).tensors;
+      const expected = composeLoraTensors(
+        sources.map((x) => x.tensors),
+        w,
+      );
+      for (const [k, t] of Object.entries(expected))
+        expect(Array.from(saved[k]!.data)).toEqual(Array.from(t.data));
+      const record = JSON.parse(readFileSync(path.join(runDir, c, 'lorahub.json'), 'utf8'));
+      expect(record.weights).toEqual(w);
+      expect(record.accuracy).toBe(hubRow.perComponent[c]!.mean);
+    }
+    expect(json.rows.find((x: ReproRow) => x.id === 'lorahub').lorahub[0].weights).toEqual(hub.weights);
+    expect(md).toContain("LoraHub's weights (seed 0)");
   });
 
   it('pairedSection names exactly the real differences', () => {
@@ -138,6 +208,17 @@ describe('repro', () => {
     expect(row.energyKWh).toBeGreaterThan(0);
   });
 
+  it("AdaLoRA's schedule fits any step budget: tinit + tfinal < steps, a final phase when steps ≥ 2", () => {
+    expect(adaloraSchedule(250)).toEqual({ tinit: 25, tfinal: 50, deltaT: 10 });
+    expect(adaloraSchedule(2)).toEqual({ tinit: 0, tfinal: 1, deltaT: 1 });
+    expect(adaloraSchedule(1)).toEqual({ tinit: 0, tfinal: 0, deltaT: 1 });
+    for (let steps = 1; steps <= 300; steps++) {
+      const s = adaloraSchedule(steps);
+      expect(s.tinit + s.tfinal).toBeLessThan(steps);
+      if (steps >= 2) expect(s.tfinal).toBeGreaterThanOrEqual(1);
+    }
+  });
+
   it('rejects unknown methods naming the flag and value', () => {
     expect(() => selectMethods(['lora-r8', 'nope'])).toThrow(/--methods: unknown method 'nope'/);
     expect(() => selectMethods(['hydra', 'hydra'])).toThrow("--methods: method 'hydra' is listed twice");
@@ -145,7 +226,7 @@ describe('repro', () => {
   });
 
   it('gives the same results with the trainings spread over worker processes (--jobs 2)', async () => {
-    const methods = ['base', 'lora-r8', 'split', 'hydra'];
+    const methods = ['base', 'lora-r8', 'split', 'hydra', 'adalora', 'lorahub'];
     const one = await runRepro({
       ...small(mkdtempSync(path.join(os.tmpdir(), 'repro-j1-'))),
       seeds: [0, 1],
@@ -169,17 +250,25 @@ describe('repro', () => {
         perComponent: x.perComponent,
         overall: x.overall,
         losses: x.history.map((h) => h.loss),
+        lorahub: x.lorahub,
       }));
     expect(cells(two)).toEqual(cells(one));
-    expect(infos).toContain('running 7 trainings on 2 worker processes');
-    expect([...steps].sort()).toEqual([
-      'hydra seed 0',
-      'hydra seed 1',
-      'lora-r8 seed 0',
-      'lora-r8 seed 1',
-      'split seed 0',
-      'split seed 1',
-    ]);
+    expect(infos).toContain('running 11 trainings on 2 worker processes');
+    // LoraHub's weights came back from the workers as found in one process
+    expect(two.rows.find((x) => x.id === 'lorahub')!.lorahub!.map((h) => h.seed)).toEqual([0, 1]);
+    expect([...steps].sort()).toEqual(
+      [
+        'adalora seed 0',
+        'adalora seed 1',
+        'hydra seed 0',
+        'hydra seed 1',
+        'lora-r8 seed 0',
+        'lora-r8 seed 1',
+        ...one.components.flatMap((c) => [`lorahub seed 0 ${c}`, `lorahub seed 1 ${c}`]),
+        'split seed 0',
+        'split seed 1',
+      ].sort(),
+    );
     expect(two.markdown).toContain('2 training processes at a time');
   }, 240_000);
 

@@ -1,7 +1,8 @@
 /**
  * `hydralora repro`, the paper's comparison on the embedded default: the base model, LoRA r=8/16/32,
- * LoRA-Split 4×8, HydraLoRA r=8 with N from the SSE elbow, and the ablations (uniform gate, no MoE,
- * no shared A), each over several seeds. The corpus and the clustering are fixed (seed 0); the seed
+ * LoRA-Split 4×8, HydraLoRA r=8 with N from the SSE elbow, the ablations (uniform gate, no MoE,
+ * no shared A), the other baselines ((IA)³, full fine-tuning, prompt tuning, P-tuning, prefix
+ * tuning, AdaLoRA, LoraHub) and the follow-up ablations, each over several seeds. The corpus and the clustering are fixed (seed 0); the seed
  * of a run changes the initialisation, the dropout masks and the data order. Every cell is the
  * mean ± the 95% t-interval over seeds. The results are written whichever way they fall.
  */
@@ -15,6 +16,7 @@ import type { StepLog } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, lineChart } from './report/svg.js';
+import { LORAHUB_REPRO, type LoraHubCell, runLoraHubRepro } from './repro-lorahub.js';
 import { type ReproTask, runPool } from './repro-pool.js';
 import {
   type EmbeddedSetup,
@@ -42,8 +44,11 @@ export interface ReproMethod {
   heads: number | 'elbow' | 'split4';
   router?: string;
   note?: string;
-  /** Adapter keys over the comparison's shared ones (a method's own targets, `router_aux`, …). */
-  adapter?: Record<string, unknown>;
+  /**
+   * Adapter keys over the comparison's shared ones (a method's own targets, `router_aux`, …), or
+   * a function of the run's options for keys that depend on them (AdaLoRA's schedule on `steps`).
+   */
+  adapter?: Record<string, unknown> | ((o: RunOptions) => Record<string, unknown>);
   /** Learning rate as a multiple of the comparison's `lr` (default 1). */
   lrScale?: number;
 }
@@ -147,6 +152,23 @@ export const REPRO_METHODS: readonly ReproMethod[] = [
     lrScale: 3,
     note: '20 key/value prefixes per layer through the reparameterisation MLP while training, at 3× the LoRA learning rate',
   },
+  {
+    id: 'adalora',
+    label: 'AdaLoRA r=12→8',
+    method: 'adalora',
+    r: 12,
+    heads: 1,
+    adapter: (o) => ({ init_r: 12, target_r: 8, ...adaloraSchedule(o.steps) }),
+    note: "SVD-form updates P·Λ·Q of rank 12 on every linear, pruned during training by PEFT's importance-driven allocator to 8 per module on average (tinit 10% and tfinal 20% of the steps, an allocation every ⌊steps/25⌋ steps; orthogonality weight 0.5); α = 24, so α/init_r equals LoRA r=8's scaling",
+  },
+  {
+    id: 'lorahub',
+    label: 'LoraHub (per-component LoRAs r=8)',
+    method: 'lorahub',
+    r: LORAHUB_REPRO.r,
+    heads: 1,
+    note: `one LoRA r=8 trained per component on its own examples (the step budget shared among them); for each component, weights for the LoRAs found by LoraHub's gradient-free search (Nelder–Mead, ${LORAHUB_REPRO.maxEvaluations} evaluations, L1 0.05) on its first ${LORAHUB_REPRO.examples} training examples, the composed LoRA scored on its held-out examples; the pool includes the component's own LoRA`,
+  },
   // The follow-up papers' answers to "why do the heads not specialise", as ablations.
   {
     id: 'hydra-diverse',
@@ -213,6 +235,8 @@ export interface ReproRow {
    */
   vsLora?: PairedComparison;
   vsHydra?: PairedComparison;
+  /** LoraHub's row: what the search found, per seed. */
+  lorahub?: (LoraHubCell & { seed: number })[];
 }
 
 export interface ReproResult {
@@ -278,8 +302,19 @@ export function headsOf(m: ReproMethod, elbowK: number): number {
   return m.heads === 'elbow' ? elbowK : m.heads === 'split4' ? 4 : m.heads;
 }
 
+/**
+ * AdaLoRA's schedule for a run of `steps` optimiser steps: warm-up (tinit) 10% of the steps,
+ * final phase (tfinal) 20% but at least one step (so that the last allocation, to the target
+ * budget, happens), an allocation every ⌊steps/25⌋ steps; always tinit + tfinal < steps.
+ */
+export function adaloraSchedule(steps: number): { tinit: number; tfinal: number; deltaT: number } {
+  const tinit = Math.floor(steps / 10);
+  const tfinal = Math.max(0, Math.min(Math.max(1, Math.floor(steps / 5)), steps - 1 - tinit));
+  return { tinit, tfinal, deltaT: Math.max(1, Math.floor(steps / 25)) };
+}
+
 /** One cell of the comparison: a method (`base` ignores the seed) trained and scored with one seed. */
-export type ReproRun = EvalScores & { history: StepLog[] };
+export type ReproRun = EvalScores & { history: StepLog[]; lorahub?: LoraHubCell };
 
 export async function runReproTask(setup: ReproSetup, o: RunOptions, task: ReproTask): Promise<ReproRun> {
   const m = REPRO_METHODS.find((x) => x.id === task.methodId);
@@ -289,6 +324,13 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     return { ...(await evaluateBase(setup, o.model)), history: [] };
   }
   o.onInfo?.(`${m.label}: seed ${task.seed}`);
+  if (m.method === 'lorahub')
+    return runLoraHubRepro(setup, o, {
+      label: `${m.id} seed ${task.seed}`,
+      out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
+      seed: task.seed,
+    });
+  const adapter = typeof m.adapter === 'function' ? m.adapter(o) : m.adapter;
   return trainAndEvaluate(setup, o, {
     label: `${m.id} seed ${task.seed}`,
     out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
@@ -298,7 +340,7 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     seed: task.seed,
     clustering: m.heads === 'split4' ? setup.split4() : setup.clustering,
     ...(m.router ? { router: m.router } : {}),
-    ...(m.adapter ? { adapter: m.adapter } : {}),
+    ...(adapter ? { adapter } : {}),
     ...(m.lrScale !== undefined ? { lrScale: m.lrScale } : {}),
   });
 }
@@ -340,6 +382,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     const vsHydra = paired(m.id, 'hydra');
     const heads = headsOf(m, elbowK);
     const first = mine[0]!;
+    const hub = mine.flatMap((x, i) => (x.lorahub ? [{ seed: o.seeds[i]!, ...x.lorahub }] : []));
     return {
       id: m.id,
       // N chosen by the elbow is part of the label (it depends on the data).
@@ -360,6 +403,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       history: first.history,
       ...(vsLora ? { vsLora } : {}),
       ...(vsHydra ? { vsHydra } : {}),
+      ...(hub.length ? { lorahub: hub } : {}),
     };
   });
   const seconds = (performance.now() - t0) / 1000;
@@ -392,6 +436,24 @@ function writeReproOutputs(
   } = pairedSection(rows, o.seeds.length);
   const date = new Date().toISOString();
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}.`);
+  const hub = rows.find((r) => r.lorahub?.length)?.lorahub?.[0];
+  const hubSection = hub
+    ? [
+        `LoraHub's weights (seed ${hub.seed}): one row per target component, one column per LoRA of the pool (each trained ${hub.stepsPerLora} steps on its component); the loss is the mean target-token cross-entropy on the fitted examples (base model → plain average → best found).`,
+        '',
+        markdownTable(
+          ['target', ...hub.adapters, 'examples', 'evaluations', 'loss'],
+          Object.keys(hub.weights).map((c) => [
+            c,
+            ...hub.weights[c]!.map((w) => w.toFixed(3)),
+            hub.examples[c]!,
+            hub.evaluations[c]!,
+            `${hub.baseLoss[c]!.toFixed(3)} → ${hub.averageLoss[c]!.toFixed(3)} → ${hub.loss[c]!.toFixed(3)}`,
+          ]),
+        ),
+        '',
+      ]
+    : [];
   const markdown = [
     '# hydralora repro: the paper’s comparison on the embedded default',
     '',
@@ -415,6 +477,7 @@ function writeReproOutputs(
           '',
         ]
       : []),
+    ...hubSection,
     ...notes,
     '',
   ].join('\n');

@@ -9,7 +9,7 @@ import { type AdapterConfig, type AdapterConfigInput, parseAdapterConfig } from 
 import { AdapterLayer, type ComponentInferrer } from './layer/adapter-layer.js';
 import type { ModuleLayer, WholeModelModule } from './layer/module-layer.js';
 import { type MethodRegistry, methodRegistry } from './methods/registry.js';
-import type { AdapterMethod } from './methods/types.js';
+import type { AdapterMethod, CheckpointStateContext, MethodCheckpointState } from './methods/types.js';
 import type { AdaptableModel } from './model-types.js';
 import type { VirtualTokenModule } from './prompt/module.js';
 import { AdapterSlot } from './slot.js';
@@ -334,6 +334,50 @@ export class AdapterModel {
       ...(info.totalSteps !== undefined ? { totalSteps: info.totalSteps } : {}),
       source: `adapter '${name}'`,
     });
+  }
+
+  /**
+   * Whether the active adapter's method keeps training state outside its variables (AdaLoRA's
+   * rank allocator), which a training checkpoint must hold for an exact resume.
+   */
+  keepsCheckpointState(name = this.requireActive()): boolean {
+    this.config(name);
+    return this.methods.get(name)?.checkpointState !== undefined;
+  }
+
+  /**
+   * The active adapter's method state for a training checkpoint (see
+   * {@link AdapterMethod.checkpointState}); undefined when the method keeps none.
+   */
+  checkpointState(name = this.requireActive()): MethodCheckpointState | undefined {
+    return this.methods.get(name)?.checkpointState?.(this.stateContext(name, `adapter '${name}'`));
+  }
+
+  /**
+   * Give the active adapter's method back the state of a checkpoint (after its variables were
+   * restored). `source` (the checkpoint) names errors; `totalSteps` is the resumed run's.
+   */
+  restoreCheckpointState(
+    state: MethodCheckpointState,
+    info: { source: string; totalSteps?: number },
+    name = this.requireActive(),
+  ): void {
+    const method = this.methods.get(name);
+    if (!method?.restoreCheckpointState)
+      throw new Error(
+        `${info.source}: holds method state, but adapter '${name}' (method '${this.config(name).method}') keeps none`,
+      );
+    method.restoreCheckpointState(this.stateContext(name, info.source, info.totalSteps), state);
+  }
+
+  private stateContext(name: string, source: string, totalSteps?: number): CheckpointStateContext {
+    return {
+      adapterName: name,
+      config: this.config(name),
+      layers: this.moduleLayers(name),
+      ...(totalSteps !== undefined ? { totalSteps } : {}),
+      source,
+    };
   }
 
   /** Trainable parameters per module and as % of the base model. */

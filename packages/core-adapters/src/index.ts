@@ -48,8 +48,10 @@ export {
   tensorsToOfficial,
 } from './io/hydralora-official.js';
 export {
+  type AssignOptions,
   adapterFiles,
   adapterTensors,
+  assignAdapterTensors,
   CONFIG_FILE,
   type LoadOptions,
   loadAdapter,
@@ -95,7 +97,9 @@ export {
   type AdapterFiles,
   type AdapterMethod,
   type AfterStepContext,
+  type CheckpointStateContext,
   type LayerFactoryOptions,
+  type MethodCheckpointState,
   NO_LAYER_SHAPE,
   PLAIN_SHAPE,
   type WholeModelMethod,

@@ -8,12 +8,15 @@
  *   - in PyTorch (bench/torch_step.py, /usr/bin/python3; skipped with a note when absent),
  * one child process per measurement (so each peak RSS is its own), interleaved per method so that
  * the ratios are measured side by side. Then the other baselines ((IA)³, prompt tuning, P-tuning,
- * prefix tuning; tfjs only), the LoRA step at batch 8 × 256 (peak RSS), and a
+ * prefix tuning, AdaLoRA with its orthogonality term and rank allocation in the step; tfjs only),
+ * one LoraHub search evaluation (compose K LoRAs, assign, forward loss: LoraHub trains nothing, so
+ * its cost is evaluations × this), the LoRA step at batch 8 × 256 (peak RSS), and a
  * kernel profile of one BLAS LoRA step (where the remaining time goes).
  *
  *   node bench/train-step.mjs [--steps N] [--json PATH]
  *
  * Child mode (used by the above): node bench/train-step.mjs --child METHOD --batch B --steps N [--profile]
+ * (METHOD `lorahub`: N timed search evaluations instead of training steps; needs @hydralora/trainer built)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
@@ -38,7 +41,14 @@ const BASELINE_OPTIONS = {
     lora_dropout: 0,
   },
   'prefix-tuning': { num_virtual_tokens: 20, prefix_projection: true, target_modules: [], lora_dropout: 0 },
+  // PEFT's AdaLoRA defaults (init_r 12 → target_r 8) on q,v; with tinit 0 and a long schedule every
+  // timed step is in the cubic phase with an allocation (deltaT 1): the costliest steady state.
+  adalora: { init_r: 12, target_r: 8, tinit: 0, tfinal: 0, deltaT: 1, total_step: 1000, lora_dropout: 0 },
 };
+/** Methods whose training objective adds the forward's auxiliary losses (AdaLoRA's orthogonality term). */
+const WITH_AUX = new Set(['adalora']);
+/** The LoraHub evaluation: K source LoRAs r=8 on q,v (adapterOptions()). */
+const LORAHUB_K = 4;
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
@@ -162,6 +172,7 @@ async function child() {
   const method = arg('--child');
   const batch = Number(arg('--batch', '4'));
   const steps = Number(arg('--steps', '3'));
+  if (method === 'lorahub') return loraHubChild(batch, steps);
   const tf = await import('@tensorflow/tfjs-core');
   const { blasStatus, initBackend } = await import('@hydralora/gpu-backend');
   const { AdapterModel } = await import('@hydralora/core-adapters');
@@ -187,12 +198,22 @@ async function child() {
     Array.from({ length: SEQ }, () => Math.floor(rand() * CONFIG.vocab_size)),
   );
   let seed = 0;
+  const named = [...adapters.namedVariables()];
   const step = () => {
-    const { value, grads } = tf.variableGrads(
-      () => model.loss(ids, ids, { training: true, dropoutSeed: seed++ }),
-      vars,
-    );
+    const options = { training: true, dropoutSeed: seed };
+    const { value, grads } = tf.variableGrads(() => {
+      if (!WITH_AUX.has(method)) return model.loss(ids, ids, options);
+      const { loss, auxLoss } = model.lossWithAux(ids, ids, options);
+      return auxLoss ? tf.add(loss, auxLoss) : loss;
+    }, vars);
     optimizer.applyGradients(grads);
+    // the method's step hook, as the trainer calls it (AdaLoRA's importance update and masking)
+    adapters.afterStep({
+      grads: new Map(named.map(([n, v]) => [n, grads[v.name]])),
+      step: seed,
+      totalSteps: steps + 1,
+    });
+    seed++;
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
     if (!Number.isFinite(loss)) throw new Error(`${method}: loss is ${loss}`);
@@ -219,6 +240,9 @@ async function child() {
     trainable: vars.reduce((n, v) => n + v.size, 0),
     loss,
   };
+  // AdaLoRA: the triplets its allocation kept (evidence that the hook ran in the timed steps)
+  const masks = [...adapters.moduleLayers().values()].map((l) => l.rankMask).filter(Boolean);
+  if (masks.length) out.keptTriplets = `${masks.flat().filter(Boolean).length}/${masks.flat().length}`;
   if (process.argv.includes('--profile')) {
     const info = await tf.profile(() => step());
     const byKernel = new Map();
@@ -243,6 +267,91 @@ async function child() {
     };
   }
   console.log(JSON.stringify(out));
+}
+
+/**
+ * One LoraHub search evaluation, as `loraHub` runs it after the first: compose the K source LoRAs
+ * with new weights on the host (the trainer's `composeLoraTensors`), assign the result to the
+ * composed adapter's variables (`assignAdapterTensors`), and the mean loss over the batch (no
+ * gradient). Prints the child's JSON line with `msPerStep` = ms per evaluation.
+ */
+async function loraHubChild(batch, steps) {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { blasStatus, initBackend } = await import('@hydralora/gpu-backend');
+  const { AdapterModel, adapterTensors, assignAdapterTensors, loadAdapterTensors, parseAdapterConfig } =
+    await import('@hydralora/core-adapters');
+  const { createModel } = await import('../dist/index.js');
+  // @hydralora/trainer depends on this package, so it is imported from its build, not declared
+  const trainerBuild = new URL('../../trainer/dist/index.js', import.meta.url);
+  if (!existsSync(fileURLToPath(trainerBuild)))
+    throw new Error(
+      `lorahub: ${fileURLToPath(trainerBuild)} does not exist; build @hydralora/trainer first (pnpm build)`,
+    );
+  const { composeLoraTensors } = await import(trainerBuild.href);
+  await initBackend({ backend: 'wasm' });
+  const model = createModel(CONFIG, { seed: 0 });
+  const adapters = AdapterModel.of(model);
+  const config = parseAdapterConfig({ method: 'lora', ...adapterOptions() });
+  // K "trained" LoRAs: seeded random A and B, held on the host as loraHub holds the read files
+  const sources = [];
+  for (let k = 0; k < LORAHUB_K; k++) {
+    adapters.add(`src${k}`, config);
+    let i = 0;
+    for (const v of adapters.namedVariables(`src${k}`).values())
+      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.02, 'float32', 100 * k + i++)));
+    sources.push(adapterTensors(adapters, `src${k}`));
+    adapters.deleteAdapter(`src${k}`);
+  }
+  const weightsAt = (e) => Array.from({ length: LORAHUB_K }, (_, k) => Math.sin(1 + e * LORAHUB_K + k));
+  loadAdapterTensors(model, config, composeLoraTensors(sources, weightsAt(0)), {
+    adapter: 'lorahub',
+    source: 'bench',
+    weightsFile: 'bench',
+  });
+  let s = 12345;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  const ids = Array.from({ length: batch }, () =>
+    Array.from({ length: SEQ }, () => Math.floor(rand() * CONFIG.vocab_size)),
+  );
+  let e = 0;
+  const evaluation = () => {
+    e += 1;
+    assignAdapterTensors(adapters, 'lorahub', composeLoraTensors(sources, weightsAt(e)), {
+      weightsFile: 'bench',
+    });
+    const l = tf.tidy(() => model.loss(ids, ids));
+    const loss = l.dataSync()[0];
+    l.dispose();
+    if (!Number.isFinite(loss)) throw new Error(`lorahub: loss is ${loss}`);
+    return loss;
+  };
+  evaluation(); // warm-up
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let loss = 0;
+  for (let i = 0; i < steps; i++) loss = evaluation();
+  const ms = (performance.now() - t0) / steps;
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
+  console.log(
+    JSON.stringify({
+      method: 'lorahub',
+      batch,
+      k: LORAHUB_K,
+      blas: blasStatus().active,
+      tokensPerSecond: (batch * SEQ) / (ms / 1000),
+      msPerStep: ms,
+      cpuMsPerStep: cpuMs,
+      tokensPerCpuSecond: (batch * SEQ) / (cpuMs / 1000),
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      heapMiB: tf.memory().numBytes / 2 ** 20,
+      trainable: adapters.parameterCount('lorahub').trainable,
+      loss,
+    }),
+  );
 }
 
 function run(cmd, args, env) {
@@ -400,7 +509,20 @@ async function orchestrate() {
   for (const method of Object.keys(BASELINE_OPTIONS)) {
     baselines[method] = tfjs(method, Boolean(blas.path), 4, steps);
     const r = baselines[method];
-    console.log(`  ${method.padEnd(14)} ${fmt(r)}${r.error ? '' : `  trainable ${r.trainable}`}`);
+    console.log(
+      `  ${method.padEnd(14)} ${fmt(r)}${r.error ? '' : `  trainable ${r.trainable}`}${r.keptTriplets ? ` (orthogonality term and rank allocation in every step; ${r.keptTriplets} triplets kept)` : ''}`,
+    );
+  }
+  // LoraHub trains nothing: its cost is (search evaluations) × (one evaluation), measured here
+  baselines.lorahub = tfjs('lorahub', Boolean(blas.path), 4, steps);
+  {
+    const r = baselines.lorahub;
+    console.log(
+      `  ${'lorahub'.padEnd(14)} ${r.error ? r.error : `${fmt(r).replace('ms/step', 'ms/eval')}  trainable ${r.trainable}`}`,
+    );
+    console.log(
+      `  (lorahub: one search evaluation, not a training step: the ${LORAHUB_K} LoRAs r=8 on q,v composed on the host, assigned to the composed adapter, forward loss at batch 4 × ${SEQ}; the paper's search is 40 evaluations${r.error ? '' : `, ${((40 * r.msPerStep) / 1000).toFixed(1)} s here`})`,
+    );
   }
 
   console.log(`\nbatch 8 × ${SEQ}, LoRA`);

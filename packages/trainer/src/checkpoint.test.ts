@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointParams } from './__fixtures__/checkpoint-params.js';
 import { deadPid } from './__fixtures__/dead-pid.js';
-import { latestCheckpoint, loadCheckpoint, prepareRunDir } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpoint, prepareRunDir, saveCheckpoint } from './checkpoint.js';
 
 const { params, optimizer, save } = checkpointParams();
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'ckpt-'));
@@ -78,6 +78,42 @@ describe('pruning', () => {
     expect(steps(dir).filter((s) => !s.startsWith('step-0001') && !s.startsWith('step-0002'))).toEqual([
       'step-1000000',
     ]);
+  });
+});
+
+describe("a method's extra state", () => {
+  it('is written inside the checkpoint (tensors under extra/, values in state.json) and read back as written', () => {
+    const dir = tmp();
+    const extra = {
+      tensors: { 'ipt/q#0': { shape: [2, 3], data: Float32Array.from([1, -2, 3.5, 0, 1e-8, 7]) } },
+      values: { totalStep: 12, rankMasks: { q: [true, false] } },
+    };
+    const ckpt = saveCheckpoint(
+      dir,
+      params(),
+      optimizer(),
+      { step: 4, epoch: 0, cursor: 4, runId: 'x', fingerprint: {} },
+      2,
+      extra,
+    );
+    // one directory, moved into place as a whole: nothing of the state lies outside it
+    expect(readdirSync(path.join(dir, 'checkpoints')).sort()).toEqual(['latest', 'step-000004']);
+    expect(readdirSync(ckpt).sort()).toEqual(['state.json', 'trainable.safetensors']);
+    expect(JSON.parse(readFileSync(path.join(ckpt, 'state.json'), 'utf8')).extra).toEqual(extra.values);
+    const state = loadCheckpoint(ckpt, params(), optimizer());
+    expect(state.extra!.values).toEqual(extra.values);
+    expect(state.extra!.tensors['ipt/q#0']!.shape).toEqual([2, 3]);
+    expect(Array.from(state.extra!.tensors['ipt/q#0']!.data)).toEqual(
+      Array.from(extra.tensors['ipt/q#0'].data),
+    );
+    // a checkpoint without it has none
+    expect(loadCheckpoint(save(tmp(), 2), params(), optimizer()).extra).toBeUndefined();
+    const stateFile = path.join(ckpt, 'state.json');
+    const json = JSON.parse(readFileSync(stateFile, 'utf8'));
+    writeFileSync(stateFile, JSON.stringify({ ...json, extra: [1] }));
+    expect(() => loadCheckpoint(ckpt, params(), optimizer())).toThrow(
+      `${stateFile}: field 'extra' = [1]: expected an object`,
+    );
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * Training checkpoints, written atomically: each checkpoint is a directory
  * `checkpoints/step-NNNNNN/` holding `trainable.safetensors` (parameters and the AdamW moments) and
- * `state.json` (step, data position, run id, fingerprint); it is written under a temporary name
+ * `state.json` (step, data position, run id, fingerprint), plus the state a method keeps outside
+ * its parameters when it has any (AdaLoRA's rank allocator: tensors under `extra/` in the same
+ * safetensors file, values in state.json's `extra` field); it is written under a temporary name
  * and renamed into place, and `checkpoints/latest` (a one-line file, itself replaced atomically)
  * names the newest one. A run killed at any instant leaves either the previous or the new
  * checkpoint; the temporary files it leaves are removed when the next run starts.
@@ -29,12 +31,23 @@ export interface CheckpointState {
   [key: string]: unknown;
 }
 
+/**
+ * State outside the trained parameters that a checkpoint must hold for an exact resume (an
+ * adapter method's, e.g. AdaLoRA's importance moments and rank masks): float tensors by name and
+ * JSON values. Written in the same atomic checkpoint write as the parameters.
+ */
+export interface CheckpointExtraState {
+  tensors: Record<string, { shape: number[]; data: Float32Array }>;
+  values: Record<string, unknown>;
+}
+
 /** What a training run writes into its output folder (and what marks the folder as a run's). */
 export const RUN_FILES = ['checkpoints', 'metrics.jsonl', 'adapter', 'run.json'] as const;
 
 const PARAM = 'param/';
 const M = 'adam_m/';
 const V = 'adam_v/';
+const EXTRA = 'extra/';
 const STEP_DIR = /^step-(\d+)$/;
 /** Run `fn`; an error it throws is re-thrown as a FileError naming the path and the operation. */
 export function withPath<T>(file: string, action: string, fn: () => T): T {
@@ -105,6 +118,7 @@ export function saveCheckpoint(
   optimizer: AdamW,
   state: CheckpointState,
   keep = 2,
+  extra?: CheckpointExtraState,
 ): string {
   const root = path.join(dir, 'checkpoints');
   withPath(root, 'create', () => fs.mkdirSync(root, { recursive: true }));
@@ -122,11 +136,15 @@ export function saveCheckpoint(
     tensors.push([M + k, { shape: p.shape, data: opt.m.get(k)! }]);
     tensors.push([V + k, { shape: p.shape, data: opt.v.get(k)! }]);
   }
+  for (const [k, t] of Object.entries(extra?.tensors ?? {})) tensors.push([EXTRA + k, t]);
   const weights = path.join(tmp, 'trainable.safetensors');
   withPath(weights, 'write', () => writeSafetensors(weights, tensors, { format: 'hydralora-checkpoint' }));
   const stateFile = path.join(tmp, 'state.json');
   withPath(stateFile, 'write', () =>
-    fs.writeFileSync(stateFile, `${JSON.stringify({ ...state, optimizerStep: opt.step }, null, 2)}\n`),
+    fs.writeFileSync(
+      stateFile,
+      `${JSON.stringify({ ...state, optimizerStep: opt.step, ...(extra ? { extra: extra.values } : {}) }, null, 2)}\n`,
+    ),
   );
   withPath(final, 'move into place', () => {
     fs.rmSync(final, { recursive: true, force: true });
@@ -191,12 +209,16 @@ function readState(stateFile: string): CheckpointState & { optimizerStep: number
   return state as CheckpointState & { optimizerStep: number };
 }
 
-/** Restore parameters and optimiser state; returns the saved state. Errors name the file and tensor. */
+/**
+ * Restore parameters and optimiser state; returns the saved state, with `extra` when the
+ * checkpoint holds a method's state (see {@link CheckpointExtraState}). Errors name the file and
+ * tensor.
+ */
 export function loadCheckpoint(
   ckpt: string,
   params: Map<string, tf.Variable>,
   optimizer: AdamW,
-): CheckpointState {
+): CheckpointState & { extra?: CheckpointExtraState } {
   const state = readState(path.join(ckpt, 'state.json'));
   const file = SafetensorsFile.open(path.join(ckpt, 'trainable.safetensors'));
   const m = new Map<string, Float32Array>();
@@ -215,5 +237,14 @@ export function loadCheckpoint(
     v.set(k, file.read(V + k).data);
   }
   optimizer.load({ step: state.optimizerStep, m, v });
-  return state;
+  const { extra: values, ...rest } = state as CheckpointState & { optimizerStep: number; extra?: unknown };
+  if (values === undefined) return rest;
+  if (!values || typeof values !== 'object' || Array.isArray(values))
+    throw new Error(
+      `${path.join(ckpt, 'state.json')}: field 'extra' = ${JSON.stringify(values)}: expected an object`,
+    );
+  const tensors: CheckpointExtraState['tensors'] = {};
+  for (const name of file.tensors.keys())
+    if (name.startsWith(EXTRA)) tensors[name.slice(EXTRA.length)] = file.read(name);
+  return { ...rest, extra: { tensors, values: values as Record<string, unknown> } };
 }

@@ -17,6 +17,7 @@ export {
   type TrainerControl,
 } from './callbacks.js';
 export {
+  type CheckpointExtraState,
   type CheckpointState,
   latestCheckpoint,
   loadCheckpoint,

@@ -8,7 +8,14 @@
 import { sumOfSquares } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalLog, StepLog, TrainerCallback, TrainerControl } from './callbacks.js';
-import { loadCheckpoint, newRunId, prepareRunDir, type RunDirOptions, saveCheckpoint } from './checkpoint.js';
+import {
+  type CheckpointExtraState,
+  loadCheckpoint,
+  newRunId,
+  prepareRunDir,
+  type RunDirOptions,
+  saveCheckpoint,
+} from './checkpoint.js';
 import type { Batch, BatchStream } from './data.js';
 import { MetricsLog } from './metrics.js';
 import { AdamW, getSchedule, gradientClipScale } from './optim.js';
@@ -64,6 +71,16 @@ export interface LoopOptions extends RunDirOptions {
   afterStep?: (info: { step: number; totalSteps: number; grads: Map<string, tf.Tensor> }) => void;
   /** Called after each checkpoint is written. */
   onCheckpoint?: (dir: string, step: number) => void;
+  /**
+   * State outside `params` that checkpoints must hold for an exact resume (AdaLoRA's rank
+   * allocator): `save` is called for every checkpoint, whose atomic write then includes it;
+   * on resume, `restore` gets what the checkpoint holds (undefined when it holds none) after
+   * the parameters were restored. A checkpoint holding such state cannot be resumed without it.
+   */
+  extraState?: {
+    save(): CheckpointExtraState | undefined;
+    restore(state: CheckpointExtraState | undefined, checkpoint: string): void;
+  };
 }
 
 export interface LoopResult {
@@ -121,6 +138,16 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
         );
       }
     }
+    try {
+      if (options.extraState) options.extraState.restore(state.extra, resumeFrom);
+      else if (state.extra)
+        throw new Error(
+          `cannot resume from ${resumeFrom}: its state.json has field 'extra' (a method's training state), which this run does not restore`,
+        );
+    } catch (error) {
+      optimizer.dispose();
+      throw error;
+    }
     startStep = state.step;
     runId = state.runId ?? runId;
     stream.seek({ epoch: state.epoch, cursor: state.cursor });
@@ -158,6 +185,7 @@ export async function trainLoop(options: LoopOptions): Promise<LoopResult> {
       optimizer,
       { step, epoch: stream.epoch, cursor: stream.cursor, runId, fingerprint },
       config.keepCheckpoints ?? 2,
+      options.extraState?.save(),
     );
     lastCheckpoint = step;
     options.onCheckpoint?.(dir, step);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AdapterModel, loadAdapter, saveAdapter } from '@hydralora/core-adapters';
+import { AdapterModel, adapterTensors, loadAdapter, saveAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import { generate, loadPretrained, type Pretrained } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
@@ -87,6 +87,48 @@ describe('LoraHub', () => {
       const got = saved!.tensors[k]!.data;
       t.data.forEach((v, i) => expect(got[i]).toBeCloseTo(v, 6));
     }
+    r.adapter.deleteAdapter('lorahub');
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('assigns each evaluation to the same adapter variables: no re-injection, no tensor growth', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const handle = AdapterModel.of(pretrained.model);
+    const seen: { variables: tf.Variable[]; layers: unknown[]; numTensors: number; values: number[] }[] = [];
+    const r = await loraHub(pretrained, {
+      adapters: dirs,
+      examples,
+      maxEvaluations: 12,
+      onEvaluation: () => {
+        const variables = [...handle.namedVariables('lorahub').values()];
+        seen.push({
+          variables,
+          layers: [...handle.moduleLayers('lorahub').values()],
+          numTensors: tf.memory().numTensors,
+          values: Array.from(variables[0]!.dataSync()),
+        });
+      },
+    });
+    expect(seen.length).toBe(r.history.length);
+    expect(seen.length).toBeGreaterThan(5);
+    const first = seen[0]!;
+    for (const s of seen) {
+      expect(s.variables).toHaveLength(first.variables.length);
+      s.variables.forEach((v, i) => expect(v).toBe(first.variables[i]));
+      s.layers.forEach((l, i) => expect(l).toBe(first.layers[i]));
+      expect(s.numTensors).toBe(first.numTensors);
+    }
+    // the variables do change: each evaluation's weights are in them (w = 0 first: A = 0)
+    expect(first.values.every((v) => v === 0)).toBe(true);
+    expect(seen.some((s) => s.values.some((v) => v !== 0))).toBe(true);
+    // the final install (the best weights) reuses them too, and holds the best composition
+    const final = [...handle.namedVariables('lorahub').values()];
+    final.forEach((v, i) => expect(v).toBe(first.variables[i]));
+    const [s1, s2] = await readLoraHubAdapters(dirs);
+    const best = composeLoraTensors([s1!.tensors, s2!.tensors], r.weights);
+    const saved = adapterTensors(handle, 'lorahub');
+    for (const [k, t] of Object.entries(best))
+      t.data.forEach((v, i) => expect(saved[k]!.data[i]).toBeCloseTo(v, 6));
     r.adapter.deleteAdapter('lorahub');
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });

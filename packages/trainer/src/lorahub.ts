@@ -13,6 +13,7 @@
 import {
   type AdapterConfig,
   AdapterModel,
+  assignAdapterTensors,
   type HostTensor,
   loadAdapterTensors,
   readAdapterConfig,
@@ -180,17 +181,21 @@ export async function loraHub(pretrained: Pretrained, options: LoraHubOptions): 
   const model = pretrained.model;
   const handle = AdapterModel.of(model);
   const config = sources[0]!.config;
-  const install = (weights: readonly number[]) => {
-    if (handle.adapterNames.includes(name)) handle.deleteAdapter(name);
-    loadAdapterTensors(
-      model,
-      config,
-      composeLoraTensors(
-        sources.map((s) => s.tensors),
-        weights,
-      ),
-      { adapter: name, source: `lorahub (${sources[0]!.dir}/adapter_config.json)`, weightsFile: 'lorahub' },
+  const source = `lorahub (${sources[0]!.dir}/adapter_config.json)`;
+  const compose = (weights: readonly number[]) =>
+    composeLoraTensors(
+      sources.map((s) => s.tensors),
+      weights,
     );
+  // The composed adapter is injected once; every later evaluation assigns its tensors to the
+  // same variables (no layer is built or freed per evaluation).
+  let injected = false;
+  const install = (weights: readonly number[]) => {
+    if (!injected) {
+      if (handle.adapterNames.includes(name)) handle.deleteAdapter(name);
+      loadAdapterTensors(model, config, compose(weights), { adapter: name, source, weightsFile: source });
+      injected = true;
+    } else assignAdapterTensors(handle, name, compose(weights), { weightsFile: source });
     handle.setActiveAdapter(name);
   };
   const lossOf = (weights: readonly number[]): number => {

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AdapterModel, loadAdapter } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
-import { loadPretrained } from '@hydralora/models';
+import { loadPretrained, SafetensorsFile } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
@@ -193,6 +193,134 @@ describe('Trainer', () => {
     });
     expect(Math.abs(reloaded.evaluate() - after)).toBeLessThan(1e-5);
     fresh.model.dispose();
+  });
+
+  it.each([
+    // checkpoints in the cubic phase (the importance moments decide the next masks)
+    [3, 2],
+    [7, 6],
+    // checkpoint at step 10: the final phase (the final mask is re-applied after every step)
+    [11, 10],
+  ])(
+    'resumes AdaLoRA exactly: stopped after step %i, resumed from step %i, the losses, weights and rank masks equal those of an uninterrupted run',
+    async (stopAfter, resumedAt) => {
+      const adalora = {
+        method: 'adalora',
+        init_r: 6,
+        target_r: 2,
+        tinit: 1,
+        tfinal: 3,
+        lora_alpha: 12,
+        lora_dropout: 0.1,
+        target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'],
+      };
+      const args = { steps: 12, lr: 5e-2, warmupSteps: 1, microBatchSize: 4, checkpointEvery: 2, seed: 3 };
+      const masks = (t: Trainer) =>
+        [...t.adapter.moduleLayers().values()].map(
+          (l) => (l as unknown as { rankMask: boolean[] | null }).rankMask,
+        );
+      const start = tf.memory().numTensors;
+      const straightBase = await loadPretrained(modelDir);
+      const straight = new Trainer({
+        model: straightBase,
+        adapter: adalora,
+        trainData: rows,
+        args,
+        outDir: tmp(),
+      });
+      const s = await straight.train();
+      const expected = await weights(straight);
+      const expectedMasks = masks(straight);
+      // the run did mask: 2 of 6 triplets kept per module on average
+      expect(expectedMasks.flat().filter((k) => k === true)).toHaveLength(2 * expectedMasks.length);
+      straight.adapter.dispose();
+      straightBase.model.dispose();
+
+      const out = tmp();
+      const firstBase = await loadPretrained(modelDir);
+      const first = new Trainer({
+        model: firstBase,
+        adapter: adalora,
+        trainData: rows,
+        args,
+        outDir: out,
+        stopAfterStep: stopAfter,
+      });
+      expect((await first.train()).steps).toBe(stopAfter);
+      first.adapter.dispose();
+      firstBase.model.dispose();
+      const againBase = await loadPretrained(modelDir);
+      const again = new Trainer({
+        model: againBase,
+        adapter: adalora,
+        trainData: rows,
+        args,
+        outDir: out,
+        resume: true,
+      });
+      const r = await again.train();
+      expect(r.startStep).toBe(resumedAt);
+      expect(r.history.map((h) => h.loss)).toEqual(s.history.map((h) => h.loss));
+      expect(await weights(again)).toEqual(expected);
+      expect(masks(again)).toEqual(expectedMasks);
+      again.adapter.dispose();
+      againBase.model.dispose();
+      // nothing left behind: the models, the adapters and the allocators' moments are freed
+      expect(tf.memory().numTensors).toBe(start);
+    },
+  );
+
+  it("writes AdaLoRA's allocator into its checkpoints, and refuses a checkpoint without it, naming the field", async () => {
+    const adalora = {
+      method: 'adalora',
+      init_r: 3,
+      target_r: 1,
+      tinit: 0,
+      tfinal: 1,
+      target_modules: ['q_proj'],
+    };
+    const args = { steps: 4, lr: 1e-2, warmupSteps: 1, microBatchSize: 4, checkpointEvery: 2, seed: 1 };
+    const out = tmp();
+    const start = tf.memory().numTensors;
+    const base = await loadPretrained(modelDir);
+    const first = new Trainer({
+      model: base,
+      adapter: adalora,
+      trainData: rows,
+      args,
+      outDir: out,
+      stopAfterStep: 3,
+    });
+    await first.train();
+    const modules = [...first.adapter.moduleLayers().keys()];
+    first.adapter.dispose();
+    const ckpt = path.join(out, 'checkpoints', 'step-000002');
+    const stateFile = path.join(ckpt, 'state.json');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(state.extra.totalStep).toBe(4);
+    expect(Object.keys(state.extra.rankMasks)).toEqual(modules);
+    // masked at step 1 (tinit 0, deltaT 1): 3 booleans per module
+    for (const m of modules) expect(state.extra.rankMasks[m]).toHaveLength(3);
+    const names = [...SafetensorsFile.open(path.join(ckpt, 'trainable.safetensors')).tensors.keys()];
+    // Ī and Ū of P, Λ and Q per module
+    expect(names.filter((n) => n.startsWith('extra/ipt/'))).toHaveLength(3 * modules.length);
+    expect(names.filter((n) => n.startsWith('extra/unc/'))).toHaveLength(3 * modules.length);
+    const { extra: _e, ...withoutExtra } = state;
+    writeFileSync(stateFile, JSON.stringify(withoutExtra));
+    const again = new Trainer({
+      model: base,
+      adapter: adalora,
+      trainData: rows,
+      args,
+      outDir: out,
+      resume: true,
+    });
+    await expect(again.train()).rejects.toThrow(
+      `cannot resume from ${ckpt}: its state.json has no field 'extra', which method 'adalora' needs for an exact resume`,
+    );
+    again.adapter.dispose();
+    base.model.dispose();
+    expect(tf.memory().numTensors).toBe(start);
   });
 
   it("resumes full fine-tuning bit-identically (checkpoints keyed by the model's parameter names)", async () => {

@@ -24,6 +24,7 @@ import type { Pretrained } from '@hydralora/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalLog, StepLog, TrainerCallback } from './callbacks.js';
 import { earlyStopping } from './callbacks.js';
+import type { CheckpointExtraState } from './checkpoint.js';
 import { parseTrainingArguments, type TrainingArguments, type TrainingArgumentsInput } from './config.js';
 import {
   BatchStream,
@@ -193,6 +194,8 @@ export class Trainer {
       },
       // the method's per-step hook (AdaLoRA's rank allocation; a no-op for the others)
       afterStep: (info) => this.adapter.afterStep(info),
+      // and its state outside the parameters, in every checkpoint (AdaLoRA's allocator)
+      ...(this.adapter.keepsCheckpointState() ? { extraState: this.methodState() } : {}),
       callbacks,
       ...(options.stopAfterStep !== undefined ? { stopAfterStep: options.stopAfterStep } : {}),
     });
@@ -206,6 +209,22 @@ export class Trainer {
       tokensPerSecond: run.tokens / Math.max(1e-9, run.seconds),
       ...(run.resumedFrom ? { resumedFrom: run.resumedFrom } : {}),
       ...(run.stopReason ? { stopReason: run.stopReason } : {}),
+    };
+  }
+
+  /** Checkpoint hooks for the adapter method's own training state (see `LoopOptions.extraState`). */
+  private methodState() {
+    const adapter = this.adapter;
+    const method = adapter.config().method;
+    return {
+      save: () => adapter.checkpointState(),
+      restore: (state: CheckpointExtraState | undefined, checkpoint: string) => {
+        if (!state)
+          throw new Error(
+            `cannot resume from ${checkpoint}: its state.json has no field 'extra', which method '${method}' needs for an exact resume (the checkpoint predates it); start the run again with overwrite`,
+          );
+        adapter.restoreCheckpointState(state, { source: checkpoint, totalSteps: this.steps });
+      },
     };
   }
 

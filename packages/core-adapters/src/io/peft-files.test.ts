@@ -7,7 +7,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AdapterModel, injectAdapters } from '../adapter-model.js';
 import { FakeMlpModel } from '../testing/fake-model.js';
 import { perturbAdapter } from '../testing/helpers.js';
-import { loadAdapter, saveAdapter } from './peft-files.js';
+import { adapterTensors, assignAdapterTensors, loadAdapter, saveAdapter } from './peft-files.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 let dir: string;
@@ -157,6 +157,43 @@ describe('PEFT layout', () => {
     expect(AdapterModel.of(model).adapterNames).toEqual([]);
     expect(model.linears[0]!.adapter).toBeNull();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('assignAdapterTensors writes into the existing variables, and checks every tensor first', async () => {
+    const handle = injectAdapters(model, { method: 'hydra', r: 2, num_heads: 3, target_modules: ['q_proj'] });
+    perturbAdapter(handle);
+    const tensors = adapterTensors(handle, 'default');
+    const variables = [...handle.namedVariables().values()];
+    const before = variables.map((v) => Float32Array.from(v.dataSync()));
+    const count = tf.memory().numTensors;
+    // new values: each saved tensor doubled; heads of one variable are concatenated back
+    const doubled = Object.fromEntries(
+      Object.entries(tensors).map(([k, t]) => [k, { shape: t.shape, data: t.data.map((x) => 2 * x) }]),
+    );
+    assignAdapterTensors(handle, 'default', doubled, { weightsFile: 'doubled' });
+    const after = [...handle.namedVariables().values()];
+    after.forEach((v, i) => {
+      expect(v).toBe(variables[i]);
+      expect(Array.from(v.dataSync())).toEqual(Array.from(before[i]!, (x) => 2 * x));
+    });
+    expect(tf.memory().numTensors).toBe(count);
+    // a missing or misshapen tensor: an error naming the file and tensor, nothing assigned
+    const q = 'base_model.model.model.layers.0.self_attn.q_proj';
+    const { [`${q}.lora_B.1.weight`]: _dropped, ...rest } = tensors;
+    expect(() => assignAdapterTensors(handle, 'default', rest, { weightsFile: 'partial' })).toThrow(
+      `partial: missing tensors: ${q}.lora_B.1.weight`,
+    );
+    after.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(before[i]!, (x) => 2 * x)));
+    const warnings: string[] = [];
+    assignAdapterTensors(
+      handle,
+      'default',
+      { ...tensors, extra: { shape: [1], data: new Float32Array(1) } },
+      { weightsFile: 'extra', onWarning: (m) => warnings.push(m) },
+    );
+    expect(warnings).toEqual(['extra: unexpected tensors ignored: extra']);
+    after.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(before[i]!)));
+    expect(tf.memory().numTensors).toBe(count);
   });
 
   it('refuses PEFT options that change the maths, naming file, field and value', async () => {

@@ -275,71 +275,94 @@ export function loadAdapterTensors(
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
   const file = options.weightsFile;
   const name = options.adapter ?? 'default';
-  const registry = options.registry ?? methodRegistry;
-  const { prefix } = adapterFiles(registry.get(config.method, options.source));
   const handle = AdapterModel.of(model).add(name, config, {
     registry: options.registry,
     source: options.source,
     loading: true,
   });
   const virtual = handle.virtualTokens(name);
-  if (virtual) {
-    try {
-      loadPromptTensors(virtual, tensors, file, warn);
-    } catch (error) {
-      handle.deleteAdapter(name);
-      throw error;
-    }
-    return handle;
-  }
   try {
-    const expected = new Set<string>();
-    const missing: string[] = [];
-    const wrong: string[] = [];
-    const assignments: [AdapterTensor, HostTensor][] = [];
-    for (const { key: relative, tensor: t } of fileTensors(handle, name)) {
-      const key = `${prefix}${relative}`;
-      expected.add(key);
-      const found = tensors[key];
-      const shape = fileShape(t);
-      if (!found) missing.push(key);
-      else if (found.shape.join(',') !== shape.join(','))
-        wrong.push(`${key} is [${found.shape}], expected [${shape}]`);
-      else assignments.push([t, found]);
-    }
-    if (missing.length || wrong.length) {
-      throw new Error(
-        `${file}: ${missing.length ? `missing tensors: ${missing.join(', ')}` : ''}` +
-          `${missing.length && wrong.length ? '; ' : ''}${wrong.length ? `wrong shapes: ${wrong.join('; ')}` : ''}`,
-      );
-    }
-    const unexpected = Object.keys(tensors).filter((k) => !expected.has(k));
-    if (unexpected.length) warn(`${file}: unexpected tensors ignored: ${unexpected.join(', ')}`);
-    // Heads of one variable come in order and cover it: concatenate them along their axis.
-    const byVariable = new Map<tf.Variable, { axis: 0 | 1; transpose: boolean; parts: HostTensor[] }>();
-    for (const [t, host] of assignments) {
-      const entry = byVariable.get(t.variable) ?? {
-        axis: t.slice?.axis ?? 0,
-        transpose: t.transpose !== false,
-        parts: [],
-      };
-      entry.parts.push(host);
-      byVariable.set(t.variable, entry);
-    }
-    for (const [variable, { axis, transpose, parts }] of byVariable) {
-      tf.tidy(() => {
-        const pieces = parts.map((h) => {
-          const stored = tf.tensor(h.data, h.shape, 'float32');
-          return transpose ? tf.transpose(stored) : stored;
-        });
-        variable.assign(pieces.length === 1 ? (pieces[0] as tf.Tensor) : tf.concat(pieces, axis));
-      });
-    }
+    if (virtual) loadPromptTensors(virtual, tensors, file, warn);
+    else assignAdapterTensors(handle, name, tensors, options);
   } catch (error) {
     handle.deleteAdapter(name);
     throw error;
   }
   return handle;
+}
+
+export interface AssignOptions {
+  /** The file the tensors came from, for error messages. */
+  weightsFile: string;
+  /** Receives the warning about unexpected tensors; default console.warn. */
+  onWarning?: (message: string) => void;
+  registry?: MethodRegistry;
+}
+
+/**
+ * Assign tensors (PEFT names and PyTorch layout, as {@link adapterTensors} returns them) to the
+ * variables of adapter `name`, already on the model: nothing is injected or freed, the layers
+ * and their variables stay the same objects (LoraHub assigns each candidate composition this way).
+ * Every tensor is checked before any is assigned: missing tensors and wrong shapes are errors
+ * naming the file and the tensor (the adapter is then left as it was); unexpected tensors warn.
+ * Not for prompt-learning adapters (their tensors are loaded by `loadAdapterTensors`).
+ */
+export function assignAdapterTensors(
+  handle: AdapterModel,
+  name: string,
+  tensors: Record<string, HostTensor>,
+  options: AssignOptions,
+): void {
+  const warn = options.onWarning ?? ((m: string) => console.warn(m));
+  const file = options.weightsFile;
+  const config = handle.config(name);
+  if (handle.virtualTokens(name))
+    throw new Error(
+      `${file}: adapter '${name}' (${config.method}) adds virtual tokens; load its tensors with loadAdapterTensors`,
+    );
+  const { prefix } = adapterFiles((options.registry ?? methodRegistry).get(config.method, file));
+  const expected = new Set<string>();
+  const missing: string[] = [];
+  const wrong: string[] = [];
+  const assignments: [AdapterTensor, HostTensor][] = [];
+  for (const { key: relative, tensor: t } of fileTensors(handle, name)) {
+    const key = `${prefix}${relative}`;
+    expected.add(key);
+    const found = tensors[key];
+    const shape = fileShape(t);
+    if (!found) missing.push(key);
+    else if (found.shape.join(',') !== shape.join(','))
+      wrong.push(`${key} is [${found.shape}], expected [${shape}]`);
+    else assignments.push([t, found]);
+  }
+  if (missing.length || wrong.length) {
+    throw new Error(
+      `${file}: ${missing.length ? `missing tensors: ${missing.join(', ')}` : ''}` +
+        `${missing.length && wrong.length ? '; ' : ''}${wrong.length ? `wrong shapes: ${wrong.join('; ')}` : ''}`,
+    );
+  }
+  const unexpected = Object.keys(tensors).filter((k) => !expected.has(k));
+  if (unexpected.length) warn(`${file}: unexpected tensors ignored: ${unexpected.join(', ')}`);
+  // Heads of one variable come in order and cover it: concatenate them along their axis.
+  const byVariable = new Map<tf.Variable, { axis: 0 | 1; transpose: boolean; parts: HostTensor[] }>();
+  for (const [t, host] of assignments) {
+    const entry = byVariable.get(t.variable) ?? {
+      axis: t.slice?.axis ?? 0,
+      transpose: t.transpose !== false,
+      parts: [],
+    };
+    entry.parts.push(host);
+    byVariable.set(t.variable, entry);
+  }
+  for (const [variable, { axis, transpose, parts }] of byVariable) {
+    tf.tidy(() => {
+      const pieces = parts.map((h) => {
+        const stored = tf.tensor(h.data, h.shape, 'float32');
+        return transpose ? tf.transpose(stored) : stored;
+      });
+      variable.assign(pieces.length === 1 ? (pieces[0] as tf.Tensor) : tf.concat(pieces, axis));
+    });
+  }
 }
 
 /** Read and decode `adapter_model.safetensors` of an adapter directory (errors name the file). */

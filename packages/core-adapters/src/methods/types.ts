@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { AdapterConfig, AdapterConfigInput } from '../config.js';
+import type { HostTensor } from '../io/safetensors.js';
 import type { ModuleLayer, WholeModelModule } from '../layer/module-layer.js';
 import type { LayerShape } from '../layer/shape.js';
 import type { AdaptableModel, Linear } from '../model-types.js';
@@ -34,6 +35,29 @@ export interface AfterStepContext {
   step: number;
   /** Total optimiser steps of the run, when the caller knows them. */
   totalSteps?: number;
+  source: string;
+}
+
+/**
+ * Training state a method keeps outside its trainable variables (AdaLoRA's importance moments and
+ * rank masks), in the form a training checkpoint stores it: float tensors by name (the
+ * checkpoint's safetensors file) and JSON values (its state.json). A checkpoint written with it
+ * and restored from it continues the run exactly.
+ */
+export interface MethodCheckpointState {
+  tensors: Record<string, HostTensor>;
+  values: Record<string, unknown>;
+}
+
+/** What {@link AdapterMethod.checkpointState} and `restoreCheckpointState` receive. */
+export interface CheckpointStateContext {
+  adapterName: string;
+  config: AdapterConfig;
+  /** The adapter's layers by module name. */
+  layers: Map<string, ModuleLayer>;
+  /** Total optimiser steps of the run being resumed, when the caller knows them. */
+  totalSteps?: number;
+  /** Where the state came from (the checkpoint), for error messages. */
   source: string;
 }
 
@@ -73,6 +97,14 @@ export interface AdapterMethod {
    * `AdapterModel.afterStep`, whatever the method.
    */
   afterStep?(context: AfterStepContext): void;
+  /**
+   * The method's training state outside the variables, for a training checkpoint (the trainer
+   * saves it with the parameters and optimiser moments, in the same atomic write). A method
+   * that has none leaves this out.
+   */
+  checkpointState?(context: CheckpointStateContext): MethodCheckpointState;
+  /** Restore what {@link AdapterMethod.checkpointState} returned (after the variables were restored). */
+  restoreCheckpointState?(context: CheckpointStateContext, state: MethodCheckpointState): void;
   /**
    * Map a read adapter_config.json onto our keys before validation, where the method's PEFT
    * keys differ in kind from ours (AdaLoRA's boolean `rank_pattern`). Default: as read.

@@ -188,6 +188,115 @@ describe('adalora against the PyTorch float64 reference', () => {
   });
 });
 
+describe('adalora checkpoint state', () => {
+  const allocatorConfig = () => {
+    const c = fx.allocator.config;
+    return {
+      tinit: c.tinit,
+      tfinal: c.tfinal,
+      total_step: c.total_step,
+      deltaT: c.deltaT,
+      target_r: c.target_r,
+      beta1: c.beta1,
+      beta2: c.beta2,
+    };
+  };
+  const stepOnce = (
+    handle: ReturnType<typeof build>['handle'],
+    record: Fixture['allocator']['steps'][number],
+  ) => {
+    const grads = new Map<string, tf.Tensor>();
+    for (const m of fx.modules) {
+      grads.set(`${m.name}#0`, transposed(record.grads[`${m.name}|A`]!, fx.r, m.in));
+      grads.set(`${m.name}#1`, tf.tensor2d(record.grads[`${m.name}|E`]!, [1, fx.r]));
+      grads.set(`${m.name}#2`, transposed(record.grads[`${m.name}|B`]!, m.out, fx.r));
+    }
+    handle.afterStep({ grads, step: record.step });
+    tf.dispose([...grads.values()]);
+  };
+  const snapshot = (handle: ReturnType<typeof build>['handle']) =>
+    [...handle.moduleLayers().values()].map((l) => ({
+      e: Array.from((l as AdaLoraLayer).lora_E.dataSync()),
+      mask: (l as AdaLoraLayer).rankMask,
+    }));
+
+  it.each([1, 4, 6, 8])(
+    'restored after %i steps into a fresh adapter, the allocation continues exactly as without a stop',
+    (k) => {
+      const start = tf.memory().numTensors;
+      const straight = build(allocatorConfig());
+      for (const record of fx.allocator.steps) stepOnce(straight.handle, record);
+      const stopped = build(allocatorConfig());
+      for (const record of fx.allocator.steps.slice(0, k)) stepOnce(stopped.handle, record);
+      const state = stopped.handle.checkpointState()!;
+      expect(stopped.handle.keepsCheckpointState()).toBe(true);
+      expect(state.values.totalStep).toBe(fx.allocator.config.total_step);
+      const values = [...stopped.handle.namedVariables().values()].map((v) =>
+        Float32Array.from(v.dataSync()),
+      );
+      stopped.handle.dispose();
+      stopped.model.dispose();
+      // a fresh adapter (another process, say): variables from the checkpoint, then the state
+      const resumed = build(allocatorConfig());
+      [...resumed.handle.namedVariables().values()].forEach((v, i) =>
+        tf.tidy(() => v.assign(tf.tensor(values[i]!, v.shape))),
+      );
+      resumed.handle.restoreCheckpointState(structuredClone(state), { source: 'ckpt' });
+      for (const record of fx.allocator.steps.slice(k)) stepOnce(resumed.handle, record);
+      expect(snapshot(resumed.handle)).toEqual(snapshot(straight.handle));
+      for (const run of [straight, resumed]) {
+        run.handle.dispose();
+        run.model.dispose();
+      }
+      // the allocators' moments went with their adapters
+      expect(tf.memory().numTensors).toBe(start);
+    },
+  );
+
+  it('a state that does not fit the adapter is an error naming the field or tensor', () => {
+    const start = tf.memory().numTensors;
+    const { model, handle } = build(allocatorConfig());
+    stepOnce(handle, fx.allocator.steps[0]!);
+    const state = handle.checkpointState()!;
+    const masks = state.values.rankMasks as Record<string, unknown>;
+    const q = fx.modules[0]!.name;
+    const restore = (s: typeof state) => () => handle.restoreCheckpointState(s, { source: 'ckpt' });
+    expect(
+      restore({ ...state, values: { ...state.values, rankMasks: { ...masks, 'no.such': null } } }),
+    ).toThrow("ckpt: AdaLoRA state field 'rankMasks' names modules this adapter does not adapt: no.such");
+    expect(restore({ ...state, values: { ...state.values, rankMasks: { ...masks, [q]: [true] } } })).toThrow(
+      `ckpt: AdaLoRA state field 'rankMasks.${q}' = [true]: expected null or ${fx.r} booleans`,
+    );
+    const { [`unc/${q}#1`]: _dropped, ...partial } = state.tensors;
+    expect(restore({ ...state, tensors: partial })).toThrow(
+      `ckpt: AdaLoRA state has tensor 'unc/${q}#1' missing (its pair is there)`,
+    );
+    const ipt = state.tensors[`ipt/${q}#1`]!;
+    expect(
+      restore({
+        ...state,
+        tensors: { ...state.tensors, [`ipt/${q}#1`]: { shape: [2], data: ipt.data.slice(0, 2) } },
+      }),
+    ).toThrow(/ckpt: AdaLoRA moment 'ipt' of .* is \[2\], expected \[1,3\]/);
+    expect(restore({ ...state, values: { ...state.values, totalStep: 'soon' } })).toThrow(
+      `ckpt: AdaLoRA state field 'totalStep' = "soon": expected a positive integer or null`,
+    );
+    handle.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+    // methods without such state say so
+    const lora = new FakeMlpModel();
+    const h = injectAdapters(lora, { r: 2, target_modules: ['q_proj'] });
+    expect(h.keepsCheckpointState()).toBe(false);
+    expect(h.checkpointState()).toBeUndefined();
+    expect(() => h.restoreCheckpointState(state, { source: 'ckpt' })).toThrow(
+      "ckpt: holds method state, but adapter 'default' (method 'lora') keeps none",
+    );
+    h.dispose();
+    lora.dispose();
+  });
+});
+
 describe('adalora files', () => {
   it("save → load in PEFT's ADALORA layout", async () => {
     const { model, handle } = build({ total_step: 100 });

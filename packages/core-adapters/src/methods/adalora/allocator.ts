@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdapterConfig } from '../../config.js';
+import type { HostTensor } from '../../io/safetensors.js';
 import type { AdaLoraLayer } from './layer.js';
 
 /** The schedule's inputs (PEFT's AdaLoraConfig fields). */
@@ -42,6 +43,12 @@ export function kthSmallest(values: ArrayLike<number>, k: number): number {
 interface Moments {
   ipt: tf.Tensor;
   unc: tf.Tensor;
+}
+
+/** The moments of one variable on the host: Ī (`ipt`) and Ū (`unc`), each of the variable's shape. */
+export interface HostMoments {
+  ipt: HostTensor;
+  unc: HostTensor;
 }
 
 /** The EMA state of one adapter's layers and the schedule that masks them. */
@@ -140,6 +147,36 @@ export class RankAllocator {
     } else {
       for (const layer of this.layers) if (layer.rankMask) layer.applyMask(layer.rankMask);
     }
+  }
+
+  /** The moments of every variable that has them, copied to the host (a training checkpoint's). */
+  momentsOnHost(): Map<tf.Variable, HostMoments> {
+    const out = new Map<tf.Variable, HostMoments>();
+    const host = (t: tf.Tensor): HostTensor => ({
+      shape: [...t.shape],
+      data: Float32Array.from(t.dataSync()),
+    });
+    for (const [v, m] of this.moments) out.set(v, { ipt: host(m.ipt), unc: host(m.unc) });
+    return out;
+  }
+
+  /**
+   * Replace the moments by saved ones (a checkpoint's), for variables of this allocator's layers;
+   * a shape that differs from its variable's is an error naming `source` and the variable.
+   */
+  setMoments(moments: Map<tf.Variable, HostMoments>, source = 'checkpoint'): void {
+    const known = new Set(this.layers.flatMap((l) => l.variables()));
+    for (const [v, m] of moments) {
+      if (!known.has(v)) throw new Error(`${source}: moments of a variable (${v.name}) not in this adapter`);
+      for (const [key, t] of Object.entries(m) as [keyof HostMoments, HostTensor][])
+        if (t.shape.join(',') !== v.shape.join(',') || t.data.length !== v.size)
+          throw new Error(
+            `${source}: AdaLoRA moment '${key}' of ${v.name} is [${t.shape}], expected [${v.shape}]`,
+          );
+    }
+    this.reset();
+    for (const [v, m] of moments)
+      this.moments.set(v, { ipt: tf.tensor(m.ipt.data, v.shape), unc: tf.tensor(m.unc.data, v.shape) });
   }
 
   /** Free the moments (PEFT's `reset_ipt`). */

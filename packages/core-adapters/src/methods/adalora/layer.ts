@@ -16,9 +16,13 @@ import { hashSeed } from '../../layer/init.js';
 import type { AdapterTensor, ModuleLayer } from '../../layer/module-layer.js';
 import type { ForwardContext, Linear } from '../../model-types.js';
 
-/** What the layers of one adapter share: how many there are (the orthogonality term is their mean). */
+/**
+ * What the layers of one adapter share: how many there are (the orthogonality term is their
+ * mean) and, once training has stepped, the rank allocator (freed with the last layer).
+ */
 export interface AdaLoraGroup {
   count: number;
+  allocator?: { reset(): void };
 }
 
 export interface AdaLoraLayerOptions {
@@ -169,6 +173,11 @@ export class AdaLoraLayer implements ModuleLayer {
 
   dispose(): void {
     this.group.count -= 1;
+    if (this.group.count === 0) {
+      // the adapter is gone: free its allocator's moments too
+      this.group.allocator?.reset();
+      delete this.group.allocator;
+    }
     tf.dispose([this.lora_A, this.lora_E, this.lora_B]);
   }
 }
