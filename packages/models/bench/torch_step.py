@@ -8,9 +8,9 @@ router, B_cat = [B_1; …; B_N]). Prints one JSON line. Usage:
 
   python3 torch_step.py --method lora|hydra|full --batch 4 --seq 256 --steps 5
 
-Run it with torch.set_num_threads(1) (done here) and OPENBLAS_NUM_THREADS=<cores>: on the 2-core
-development machine that is PyTorch's fastest setting (intra-op × BLAS threads must not exceed
-the cores).
+--threads sets torch's intra-op threads (default 1); OPENBLAS_NUM_THREADS sets the BLAS's. Their
+product must not exceed the cores: train-step.mjs runs both 1 × <cores> and <cores> × 1 and keeps
+the faster.
 """
 
 import argparse
@@ -122,8 +122,9 @@ def main():
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seq", type=int, default=256)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = Model(CONFIG)
     if args.method == "full":

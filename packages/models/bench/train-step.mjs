@@ -390,19 +390,36 @@ function tfjs(method, blas, batch, steps, extra = []) {
   );
 }
 
-function torch(method, batch, steps) {
+/**
+ * PyTorch's step. `split` 'blas' gives the cores to OpenBLAS (torch intra-op 1), 'torch' to torch's
+ * intra-op pool (OpenBLAS 1): intra-op × BLAS threads never exceed the cores, and the caller runs
+ * both and keeps the faster (which one wins depends on the machine).
+ */
+function torch(method, batch, steps, split = 'blas') {
   const python = '/usr/bin/python3';
   if (!existsSync(python)) return { error: 'PyTorch not available (no /usr/bin/python3)' };
   const cores = String(os.availableParallelism());
-  return run(
+  const [intra, blasThreads] = split === 'blas' ? ['1', cores] : [cores, '1'];
+  const r = run(
     python,
-    ['torch_step.py', '--method', method, '--batch', String(batch), '--steps', String(steps)],
+    [
+      'torch_step.py',
+      '--method',
+      method,
+      '--batch',
+      String(batch),
+      '--steps',
+      String(steps),
+      '--threads',
+      intra,
+    ],
     {
       LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-pthread',
-      OPENBLAS_NUM_THREADS: cores,
-      OMP_NUM_THREADS: '1',
+      OPENBLAS_NUM_THREADS: blasThreads,
+      OMP_NUM_THREADS: intra,
     },
   );
+  return r.error ? r : { ...r, setting: `${intra} intra-op × ${blasThreads} BLAS threads` };
 }
 
 async function orchestrate() {
@@ -435,7 +452,7 @@ async function orchestrate() {
   console.log(`BLAS: ${header.blas}`);
   console.log(`uptime before: ${header.uptimeBefore}`);
   console.log(
-    `config: hidden 256, 8 layers, 8 heads / 4 KV, ffn 688, vocab 8000, seq ${SEQ}; step = fwd + bwd + Adam; ${steps} timed steps after 1 warm-up, one process each; BLAS and PyTorch run twice each, alternating, the faster run shown\n`,
+    `config: hidden 256, 8 layers, 8 heads / 4 KV, ffn 688, vocab 8000, seq ${SEQ}; step = fwd + bwd + Adam; ${steps} timed steps after 1 warm-up, one process each; BLAS and PyTorch run twice each, alternating, the faster run shown (PyTorch once with the cores on OpenBLAS, once on its intra-op pool)\n`,
   );
 
   const rows = [];
@@ -452,7 +469,7 @@ async function orchestrate() {
     const pt1 = torch(method, 4, steps);
     const pure = tfjs(method, false, 4, Math.max(2, Math.ceil(steps / 2)));
     const blas2 = blas.path ? tfjs(method, true, 4, steps) : noBlas;
-    const pt2 = pt1.error ? pt1 : torch(method, 4, steps);
+    const pt2 = pt1.error ? pt1 : torch(method, 4, steps, 'torch');
     const withBlas = best(blas1, blas2);
     const pt = best(pt1, pt2);
     rows.push({
@@ -465,7 +482,7 @@ async function orchestrate() {
     console.log(`${method} (batch 4 × ${SEQ})`);
     console.log(`  tfjs wasm + BLAS  ${fmt(withBlas)}`);
     console.log(`  tfjs pure wasm    ${fmt(pure)}`);
-    console.log(`  PyTorch ${pt.torch ?? ''}`.padEnd(19) + fmt(pt));
+    console.log(`  PyTorch ${pt.torch ?? ''}`.padEnd(19) + fmt(pt) + (pt.setting ? `  (${pt.setting})` : ''));
     // wall-clock ratio, and the ratio of tokens per CPU-second of each process (less sensitive to
     // other processes on a shared machine)
     const ratio = (a, b) =>
