@@ -231,6 +231,11 @@ export const routeSoftmaxMixKernel: JsKernel = {
     const m = { rows, r, heads, hStride: r, hOffset: 0, lStride: heads, lOffset: 0 };
     softmaxMixForward(h!, logits!, z!, w!, m, attrs.scale as number);
   },
+  simd(k, [h, logits, z, w], shapes, attrs) {
+    const [rows, r] = shapes[0] as [number, number];
+    const heads = shapes[1]![1]!;
+    k.softmax_mix(h!, r * 4, logits!, heads * 4, z!, w!, rows, r, heads, attrs.scale as number);
+  },
 };
 
 /** The backward of {@link routeSoftmaxMixKernel}: dh and dlogits from dz, h and ω. */
@@ -243,6 +248,11 @@ export const routeSoftmaxMixGradKernel: JsKernel = {
     const heads = shapes[2]![1]!;
     const m = { rows, r, heads, hStride: r, hOffset: 0, lStride: heads, lOffset: 0 };
     softmaxMixBackward(dz!, h!, w!, dh!, dl!, m, attrs.scale as number);
+  },
+  simd(k, [dz, h, w, dh, dl], shapes, attrs) {
+    const [rows, r] = shapes[1] as [number, number];
+    const heads = shapes[2]![1]!;
+    k.softmax_mix_grad(dz!, h!, r * 4, w!, dh!, r * 4, dl!, heads * 4, rows, r, heads, attrs.scale as number);
   },
 };
 
@@ -267,6 +277,11 @@ export const routeSoftmaxMixPackedKernel: JsKernel = {
     const m = { rows, r, heads: width - r, hStride: width, hOffset: 0, lStride: width, lOffset: r };
     softmaxMixForward(hl!, hl!, z!, w!, m, attrs.scale as number);
   },
+  simd(k, [hl, z, w], shapes, attrs) {
+    const [rows, width] = shapes[0] as [number, number];
+    const r = attrs.r as number;
+    k.softmax_mix(hl!, width * 4, hl! + r * 4, width * 4, z!, w!, rows, r, width - r, attrs.scale as number);
+  },
 };
 
 /** The backward of {@link routeSoftmaxMixPackedKernel}: d(hl) = [dh | dlogits], [T, r + N]. */
@@ -279,6 +294,12 @@ export const routeSoftmaxMixPackedGradKernel: JsKernel = {
     const r = attrs.r as number;
     const m = { rows, r, heads: width - r, hStride: width, hOffset: 0, lStride: width, lOffset: r };
     softmaxMixBackward(dz!, hl!, w!, dhl!, dhl!, m, attrs.scale as number);
+  },
+  simd(k, [dz, hl, w, dhl], shapes, attrs) {
+    const [rows, width] = shapes[1] as [number, number];
+    const r = attrs.r as number;
+    const s = width * 4;
+    k.softmax_mix_grad(dz!, hl!, s, w!, dhl!, s, dhl! + r * 4, s, rows, r, width - r, attrs.scale as number);
   },
 };
 

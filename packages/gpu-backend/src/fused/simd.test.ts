@@ -16,6 +16,10 @@ import {
   RMS_NORM,
   RMS_NORM_GRAD,
   ROTARY,
+  ROUTE_SOFTMAX_MIX,
+  ROUTE_SOFTMAX_MIX_GRAD,
+  ROUTE_SOFTMAX_MIX_PACKED,
+  ROUTE_SOFTMAX_MIX_PACKED_GRAD,
   SOFTMAX_GRAD,
   SOFTMAX_LSE,
   SWIGLU_GRAD,
@@ -168,6 +172,46 @@ describe('SIMD kernels on wasm', () => {
         expectNear(r.simd, r.js);
       }
       tf.dispose([x, cos, sin]);
+    }
+  });
+
+  it('router softmax and head mixing, separate and packed, forward and backward', () => {
+    for (const [rows, r, heads] of [
+      [7, 5, 3], // r = 5: one group of four and a tail
+      [33, 8, 4],
+    ] as const) {
+      const scale = 1.75;
+      const h = tf.tensor2d(rand(rows * r, 20 + r), [rows, r]);
+      const logits = tf.tensor2d(rand(rows * heads, 21 + r, 3), [rows, heads]);
+      const hl = tf.concat([h, logits], 1);
+      const dz = tf.tensor2d(rand(rows * r * heads, 22 + r), [rows, r * heads]);
+      const fwd = both(ROUTE_SOFTMAX_MIX, { h, logits }, { scale });
+      expectNear(fwd.simd, fwd.js);
+      // ω is a softmax: every row sums to 1
+      const w = fwd.simd[1]!;
+      for (let t = 0; t < rows; t++) {
+        let sum = 0;
+        for (let i = 0; i < heads; i++) sum += w[t * heads + i]!;
+        expect(sum).toBeCloseTo(1, 6);
+      }
+      const packed = both(ROUTE_SOFTMAX_MIX_PACKED, { hl }, { r, scale });
+      expectNear(packed.simd, packed.js);
+      expectNear(packed.simd, fwd.simd);
+      const wt = tf.tensor2d(w, [rows, heads]);
+      const back = both(ROUTE_SOFTMAX_MIX_GRAD, { dz, h, w: wt }, { scale });
+      expectNear(back.simd, back.js);
+      const backPacked = both(ROUTE_SOFTMAX_MIX_PACKED_GRAD, { dz, hl, w: wt }, { r, scale });
+      expectNear(backPacked.simd, backPacked.js);
+      // the packed gradient is [dh | dlogits]
+      const d = backPacked.simd[0]!;
+      const width = r + heads;
+      const dh = Float32Array.from({ length: rows * r }, (_, j) => d[Math.floor(j / r) * width + (j % r)]!);
+      const dl = Float32Array.from(
+        { length: rows * heads },
+        (_, j) => d[Math.floor(j / heads) * width + r + (j % heads)]!,
+      );
+      expectNear([dh, dl], back.simd);
+      tf.dispose([h, logits, hl, dz, wt]);
     }
   });
 

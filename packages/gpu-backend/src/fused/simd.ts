@@ -62,6 +62,32 @@ export interface SimdKernels {
     cosBatchStride: number,
     back: number,
   ): void;
+  softmax_mix(
+    h: number,
+    hs: number,
+    l: number,
+    ls: number,
+    z: number,
+    w: number,
+    rows: number,
+    r: number,
+    heads: number,
+    scale: number,
+  ): void;
+  softmax_mix_grad(
+    dz: number,
+    h: number,
+    hs: number,
+    w: number,
+    dh: number,
+    dhs: number,
+    dl: number,
+    dls: number,
+    rows: number,
+    r: number,
+    heads: number,
+    scale: number,
+  ): void;
 }
 
 /** The part of the WebAssembly JS API used here (the project's TS lib has no DOM types). */
@@ -122,7 +148,7 @@ export function simdKernels(memory: WasmMemory | null): SimdKernels | null {
   if (cached) return cached;
   const mod = compile();
   if (!mod) return null;
-  const instance = new WA.Instance(mod, { env: { memory, log: Math.log } });
+  const instance = new WA.Instance(mod, { env: { memory, log: Math.log, exp: Math.exp } });
   const kernels = instance.exports as unknown as SimdKernels;
   instances.set(memory, kernels);
   return kernels;

@@ -2,13 +2,14 @@
 ;; wasm backend's own memory (imported as env.memory). Every pointer is a byte offset into that
 ;; memory; every array is float32. Rows of any length: the vector loop covers whole groups of four,
 ;; a scalar loop the rest. Arithmetic is float32 throughout (as PyTorch's CPU kernels), except the
-;; sum of squares (float64 lanes) and the logarithm (imported: wasm has none).
+;; sum of squares (float64 lanes) and the logarithm and exponential (imported: wasm has none).
 ;;
 ;; Assembled by scripts/build-simd.mjs (wabt) into simd-module.ts; simd.test.ts checks that the
 ;; committed module is this file's assembly.
 (module
   (import "env" "memory" (memory 0))
   (import "env" "log" (func $log (param f64) (result f64)))
+  (import "env" "exp" (func $exp (param f64) (result f64)))
 
   (func $hsum (param $v v128) (result f32)
     (f32.add
@@ -573,4 +574,152 @@
             (br $h_loop)))
         (local.set $bi (i32.add (local.get $bi) (i32.const 1)))
         (br $b_loop))))
+
+  ;; HydraLoRA's router softmax and head mixing: per row t, ω = softmax(l[t, 0..heads)) into w
+  ;; [rows, heads] and z[t, i·r + k] = scale·ωᵢ·h[t, k] into z [rows, heads·r]. h and l are read at
+  ;; row strides hs and ls (bytes), so both may be columns of one packed x·[A | W_g] product.
+  (func (export "softmax_mix")
+    (param $h i32) (param $hs i32) (param $l i32) (param $ls i32) (param $z i32) (param $w i32)
+    (param $rows i32) (param $r i32) (param $heads i32) (param $scale f32)
+    (local $t i32) (local $i i32) (local $k i32) (local $rb i32) (local $vrb i32) (local $hb i32)
+    (local $max f32) (local $e f32) (local $sum f32) (local $si f32) (local $vsi v128)
+    (local.set $rb (i32.shl (local.get $r) (i32.const 2)))
+    (local.set $vrb (i32.and (local.get $rb) (i32.const -16)))
+    (local.set $hb (i32.shl (local.get $heads) (i32.const 2)))
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.ge_u (local.get $t) (local.get $rows)))
+        ;; max over the heads' logits
+        (local.set $max (f32.load (local.get $l)))
+        (local.set $i (i32.const 4))
+        (block $m_done
+          (loop $m
+            (br_if $m_done (i32.ge_u (local.get $i) (local.get $hb)))
+            (local.set $max (f32.max (local.get $max) (f32.load (i32.add (local.get $l) (local.get $i)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $m)))
+        ;; exponentials into w and their sum
+        (local.set $sum (f32.const 0))
+        (local.set $i (i32.const 0))
+        (block $e_done
+          (loop $ex
+            (br_if $e_done (i32.ge_u (local.get $i) (local.get $hb)))
+            (local.set $e
+              (f32.demote_f64
+                (call $exp
+                  (f64.promote_f32 (f32.sub (f32.load (i32.add (local.get $l) (local.get $i))) (local.get $max))))))
+            (f32.store (i32.add (local.get $w) (local.get $i)) (local.get $e))
+            (local.set $sum (f32.add (local.get $sum) (local.get $e)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $ex)))
+        ;; ω = e / Σe, and one block of z per head
+        (local.set $i (i32.const 0))
+        (block $h_done
+          (loop $hd
+            (br_if $h_done (i32.ge_u (local.get $i) (local.get $hb)))
+            (local.set $e (f32.div (f32.load (i32.add (local.get $w) (local.get $i))) (local.get $sum)))
+            (f32.store (i32.add (local.get $w) (local.get $i)) (local.get $e))
+            (local.set $si (f32.mul (local.get $scale) (local.get $e)))
+            (local.set $vsi (f32x4.splat (local.get $si)))
+            (local.set $k (i32.const 0))
+            (block $v_done
+              (loop $v
+                (br_if $v_done (i32.ge_u (local.get $k) (local.get $vrb)))
+                (v128.store (i32.add (local.get $z) (local.get $k))
+                  (f32x4.mul (local.get $vsi) (v128.load (i32.add (local.get $h) (local.get $k)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $v)))
+            (block $s_done
+              (loop $s
+                (br_if $s_done (i32.ge_u (local.get $k) (local.get $rb)))
+                (f32.store (i32.add (local.get $z) (local.get $k))
+                  (f32.mul (local.get $si) (f32.load (i32.add (local.get $h) (local.get $k)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $s)))
+            (local.set $z (i32.add (local.get $z) (local.get $rb)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $hd)))
+        (local.set $h (i32.add (local.get $h) (local.get $hs)))
+        (local.set $l (i32.add (local.get $l) (local.get $ls)))
+        (local.set $w (i32.add (local.get $w) (local.get $hb)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $row))))
+
+  ;; The backward of softmax_mix: dωᵢ = scale·Σₖ dz[t, i·r + k]·h[t, k], dh[t, k] = scale·Σᵢ ωᵢ·dz[t, i·r + k],
+  ;; dl = ω ⊙ (dω − Σᵢ ωᵢ·dωᵢ); dh and dl are written at row strides dhs and dls (bytes), so both
+  ;; may be columns of one packed gradient. dz is [rows, heads·r], w is [rows, heads].
+  (func (export "softmax_mix_grad")
+    (param $dz i32) (param $h i32) (param $hs i32) (param $w i32) (param $dh i32) (param $dhs i32)
+    (param $dl i32) (param $dls i32) (param $rows i32) (param $r i32) (param $heads i32)
+    (param $scale f32)
+    (local $t i32) (local $i i32) (local $k i32) (local $rb i32) (local $vrb i32) (local $hb i32)
+    (local $wi f32) (local $vswi v128) (local $acc v128) (local $a f32) (local $g f32) (local $dot f32)
+    (local $dw f32)
+    (local.set $rb (i32.shl (local.get $r) (i32.const 2)))
+    (local.set $vrb (i32.and (local.get $rb) (i32.const -16)))
+    (local.set $hb (i32.shl (local.get $heads) (i32.const 2)))
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.ge_u (local.get $t) (local.get $rows)))
+        ;; dh = 0
+        (local.set $k (i32.const 0))
+        (block $z_done
+          (loop $zl
+            (br_if $z_done (i32.ge_u (local.get $k) (local.get $rb)))
+            (f32.store (i32.add (local.get $dh) (local.get $k)) (f32.const 0))
+            (local.set $k (i32.add (local.get $k) (i32.const 4)))
+            (br $zl)))
+        (local.set $dot (f32.const 0))
+        (local.set $i (i32.const 0))
+        (block $h_done
+          (loop $hd
+            (br_if $h_done (i32.ge_u (local.get $i) (local.get $hb)))
+            (local.set $wi (f32.load (i32.add (local.get $w) (local.get $i))))
+            (local.set $vswi (f32x4.splat (f32.mul (local.get $scale) (local.get $wi))))
+            (local.set $acc (v128.const f32x4 0 0 0 0))
+            (local.set $k (i32.const 0))
+            (block $v_done
+              (loop $v
+                (br_if $v_done (i32.ge_u (local.get $k) (local.get $vrb)))
+                (local.set $acc
+                  (f32x4.add (local.get $acc)
+                    (f32x4.mul (v128.load (i32.add (local.get $dz) (local.get $k)))
+                      (v128.load (i32.add (local.get $h) (local.get $k))))))
+                (v128.store (i32.add (local.get $dh) (local.get $k))
+                  (f32x4.add (v128.load (i32.add (local.get $dh) (local.get $k)))
+                    (f32x4.mul (local.get $vswi) (v128.load (i32.add (local.get $dz) (local.get $k))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $v)))
+            (local.set $a (call $hsum (local.get $acc)))
+            (block $s_done
+              (loop $s
+                (br_if $s_done (i32.ge_u (local.get $k) (local.get $rb)))
+                (local.set $g (f32.load (i32.add (local.get $dz) (local.get $k))))
+                (local.set $a (f32.add (local.get $a) (f32.mul (local.get $g) (f32.load (i32.add (local.get $h) (local.get $k))))))
+                (f32.store (i32.add (local.get $dh) (local.get $k))
+                  (f32.add (f32.load (i32.add (local.get $dh) (local.get $k)))
+                    (f32.mul (f32.mul (local.get $scale) (local.get $wi)) (local.get $g))))
+                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (br $s)))
+            (local.set $dw (f32.mul (local.get $scale) (local.get $a)))
+            (f32.store (i32.add (local.get $dl) (local.get $i)) (local.get $dw))
+            (local.set $dot (f32.add (local.get $dot) (f32.mul (local.get $wi) (local.get $dw))))
+            (local.set $dz (i32.add (local.get $dz) (local.get $rb)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $hd)))
+        (local.set $i (i32.const 0))
+        (block $d_done
+          (loop $dd
+            (br_if $d_done (i32.ge_u (local.get $i) (local.get $hb)))
+            (f32.store (i32.add (local.get $dl) (local.get $i))
+              (f32.mul (f32.load (i32.add (local.get $w) (local.get $i)))
+                (f32.sub (f32.load (i32.add (local.get $dl) (local.get $i))) (local.get $dot))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $dd)))
+        (local.set $h (i32.add (local.get $h) (local.get $hs)))
+        (local.set $w (i32.add (local.get $w) (local.get $hb)))
+        (local.set $dh (i32.add (local.get $dh) (local.get $dhs)))
+        (local.set $dl (i32.add (local.get $dl) (local.get $dls)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $row))))
 )
