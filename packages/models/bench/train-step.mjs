@@ -167,6 +167,42 @@ function adapterOptions() {
   };
 }
 
+/** batch × SEQ token ids from a fixed LCG (the same ids in every child process). */
+function randomIds(batch) {
+  let s = 12345;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  return Array.from({ length: batch }, () =>
+    Array.from({ length: SEQ }, () => Math.floor(rand() * CONFIG.vocab_size)),
+  );
+}
+
+/**
+ * Time `steps` calls of `fn` after one warm-up call (kernel set-up, heap growth, optimizer slots):
+ * the child's JSON record of wall and CPU time per call, tokens/s and memory (tf: the child's tfjs).
+ */
+function timed(tf, fn, steps, batch) {
+  fn();
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  let loss = 0;
+  for (let i = 0; i < steps; i++) loss = fn();
+  const ms = (performance.now() - t0) / steps;
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
+  return {
+    tokensPerSecond: (batch * SEQ) / (ms / 1000),
+    msPerStep: ms,
+    cpuMsPerStep: cpuMs,
+    tokensPerCpuSecond: (batch * SEQ) / (cpuMs / 1000),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    heapMiB: tf.memory().numBytes / 2 ** 20,
+    loss,
+  };
+}
+
 /** One measurement in this process; prints one JSON line. */
 async function child() {
   const method = arg('--child');
@@ -189,14 +225,7 @@ async function child() {
   });
   const vars = adapters.trainableVariables();
   const optimizer = await fusedAdam(vars);
-  let s = 12345;
-  const rand = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  const ids = Array.from({ length: batch }, () =>
-    Array.from({ length: SEQ }, () => Math.floor(rand() * CONFIG.vocab_size)),
-  );
+  const ids = randomIds(batch);
   let seed = 0;
   const named = [...adapters.namedVariables()];
   const step = () => {
@@ -219,26 +248,12 @@ async function child() {
     if (!Number.isFinite(loss)) throw new Error(`${method}: loss is ${loss}`);
     return loss;
   };
-  step(); // warm-up: kernel set-up, heap growth, optimizer slots
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  let loss = 0;
-  for (let i = 0; i < steps; i++) loss = step();
-  const ms = (performance.now() - t0) / steps;
-  const cpu = process.cpuUsage(c0);
-  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   const out = {
     method,
     batch,
     blas: blasStatus().active,
-    tokensPerSecond: (batch * SEQ) / (ms / 1000),
-    msPerStep: ms,
-    cpuMsPerStep: cpuMs,
-    tokensPerCpuSecond: (batch * SEQ) / (cpuMs / 1000),
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
-    heapMiB: tf.memory().numBytes / 2 ** 20,
+    ...timed(tf, step, steps, batch),
     trainable: vars.reduce((n, v) => n + v.size, 0),
-    loss,
   };
   // AdaLoRA: the triplets its allocation kept (evidence that the hook ran in the timed steps)
   const masks = [...adapters.moduleLayers().values()].map((l) => l.rankMask).filter(Boolean);
@@ -308,14 +323,7 @@ async function loraHubChild(batch, steps) {
     source: 'bench',
     weightsFile: 'bench',
   });
-  let s = 12345;
-  const rand = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  const ids = Array.from({ length: batch }, () =>
-    Array.from({ length: SEQ }, () => Math.floor(rand() * CONFIG.vocab_size)),
-  );
+  const ids = randomIds(batch);
   let e = 0;
   const evaluation = () => {
     e += 1;
@@ -328,28 +336,14 @@ async function loraHubChild(batch, steps) {
     if (!Number.isFinite(loss)) throw new Error(`lorahub: loss is ${loss}`);
     return loss;
   };
-  evaluation(); // warm-up
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  let loss = 0;
-  for (let i = 0; i < steps; i++) loss = evaluation();
-  const ms = (performance.now() - t0) / steps;
-  const cpu = process.cpuUsage(c0);
-  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   console.log(
     JSON.stringify({
       method: 'lorahub',
       batch,
       k: LORAHUB_K,
       blas: blasStatus().active,
-      tokensPerSecond: (batch * SEQ) / (ms / 1000),
-      msPerStep: ms,
-      cpuMsPerStep: cpuMs,
-      tokensPerCpuSecond: (batch * SEQ) / (cpuMs / 1000),
-      peakRssMiB: process.resourceUsage().maxRSS / 1024,
-      heapMiB: tf.memory().numBytes / 2 ** 20,
+      ...timed(tf, evaluation, steps, batch),
       trainable: adapters.parameterCount('lorahub').trainable,
-      loss,
     }),
   );
 }

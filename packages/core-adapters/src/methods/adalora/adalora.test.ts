@@ -91,6 +91,35 @@ function build(extra: Record<string, unknown> = {}) {
   return { model, handle };
 }
 
+/** The fixture's allocator settings, as build() takes them. */
+function allocatorConfig() {
+  const c = fx.allocator.config;
+  return {
+    tinit: c.tinit,
+    tfinal: c.tfinal,
+    total_step: c.total_step,
+    deltaT: c.deltaT,
+    target_r: c.target_r,
+    beta1: c.beta1,
+    beta2: c.beta2,
+  };
+}
+
+/** One allocation step from the fixture's recorded gradients. */
+const stepOnce = (
+  handle: ReturnType<typeof build>['handle'],
+  record: Fixture['allocator']['steps'][number],
+) => {
+  const grads = new Map<string, tf.Tensor>();
+  for (const m of fx.modules) {
+    grads.set(`${m.name}#0`, transposed(record.grads[`${m.name}|A`]!, fx.r, m.in));
+    grads.set(`${m.name}#1`, tf.tensor2d(record.grads[`${m.name}|E`]!, [1, fx.r]));
+    grads.set(`${m.name}#2`, transposed(record.grads[`${m.name}|B`]!, m.out, fx.r));
+  }
+  handle.afterStep({ grads, step: record.step });
+  tf.dispose([...grads.values()]);
+};
+
 describe('adalora against the PyTorch float64 reference', () => {
   it('forward, orthogonality term and gradients', () => {
     const { model, handle } = build();
@@ -150,27 +179,11 @@ describe('adalora against the PyTorch float64 reference', () => {
   });
 
   it('importance scores and rank masking step by step (afterStep)', () => {
-    const c = fx.allocator.config;
-    const { model, handle } = build({
-      tinit: c.tinit,
-      tfinal: c.tfinal,
-      total_step: c.total_step,
-      deltaT: c.deltaT,
-      target_r: c.target_r,
-      beta1: c.beta1,
-      beta2: c.beta2,
-    });
+    const { model, handle } = build(allocatorConfig());
     const layers = handle.moduleLayers();
     const before = tf.memory().numTensors;
     for (const record of fx.allocator.steps) {
-      const grads = new Map<string, tf.Tensor>();
-      for (const m of fx.modules) {
-        grads.set(`${m.name}#0`, transposed(record.grads[`${m.name}|A`]!, fx.r, m.in));
-        grads.set(`${m.name}#1`, tf.tensor2d(record.grads[`${m.name}|E`]!, [1, fx.r]));
-        grads.set(`${m.name}#2`, transposed(record.grads[`${m.name}|B`]!, m.out, fx.r));
-      }
-      handle.afterStep({ grads, step: record.step });
-      tf.dispose([...grads.values()]);
+      stepOnce(handle, record);
       for (const m of fx.modules) {
         const e = (layers.get(m.name) as AdaLoraLayer).lora_E.dataSync();
         const expected = record.E[m.name]!;
@@ -189,31 +202,6 @@ describe('adalora against the PyTorch float64 reference', () => {
 });
 
 describe('adalora checkpoint state', () => {
-  const allocatorConfig = () => {
-    const c = fx.allocator.config;
-    return {
-      tinit: c.tinit,
-      tfinal: c.tfinal,
-      total_step: c.total_step,
-      deltaT: c.deltaT,
-      target_r: c.target_r,
-      beta1: c.beta1,
-      beta2: c.beta2,
-    };
-  };
-  const stepOnce = (
-    handle: ReturnType<typeof build>['handle'],
-    record: Fixture['allocator']['steps'][number],
-  ) => {
-    const grads = new Map<string, tf.Tensor>();
-    for (const m of fx.modules) {
-      grads.set(`${m.name}#0`, transposed(record.grads[`${m.name}|A`]!, fx.r, m.in));
-      grads.set(`${m.name}#1`, tf.tensor2d(record.grads[`${m.name}|E`]!, [1, fx.r]));
-      grads.set(`${m.name}#2`, transposed(record.grads[`${m.name}|B`]!, m.out, fx.r));
-    }
-    handle.afterStep({ grads, step: record.step });
-    tf.dispose([...grads.values()]);
-  };
   const snapshot = (handle: ReturnType<typeof build>['handle']) =>
     [...handle.moduleLayers().values()].map((l) => ({
       e: Array.from((l as AdaLoraLayer).lora_E.dataSync()),
