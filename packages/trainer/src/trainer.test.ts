@@ -42,6 +42,48 @@ async function weights(trainer: Trainer): Promise<Float32Array[]> {
   return [...trainer.parameters().values()].map((v) => Float32Array.from(v.dataSync()));
 }
 
+interface RunRecord<E> {
+  result: Awaited<ReturnType<Trainer['train']>>;
+  weights: Float32Array[];
+  /** What `inspect` read off the trainer after training. */
+  extra: E | undefined;
+}
+
+/**
+ * The resume scenario: `adapter` trained straight through, then in a fresh run directory stopped
+ * after step `stopAfter` and continued by a second trainer with `resume: true`. Each trainer's
+ * model is loaded fresh and freed (adapter, then model) once its weights and `inspect`'s reading
+ * are taken.
+ */
+async function straightAndResumed<E = never>(
+  adapterConfig: Record<string, unknown>,
+  args: Record<string, unknown>,
+  stopAfter: number,
+  inspect?: (trainer: Trainer) => E,
+): Promise<{ straight: RunRecord<E>; stopped: number; resumed: RunRecord<E> }> {
+  const run = async (outDir: string, extra: { stopAfterStep?: number; resume?: boolean }) => {
+    const base = await loadPretrained(modelDir);
+    const trainer = new Trainer({
+      model: base,
+      adapter: adapterConfig,
+      trainData: rows,
+      args,
+      outDir,
+      ...extra,
+    });
+    const result = await trainer.train();
+    const record = { result, weights: await weights(trainer), extra: inspect?.(trainer) };
+    trainer.adapter.dispose();
+    base.model.dispose();
+    return record;
+  };
+  const straight = await run(tmp(), {});
+  const out = tmp();
+  const stopped = (await run(out, { stopAfterStep: stopAfter })).result.steps;
+  const resumed = await run(out, { resume: true });
+  return { straight, stopped, resumed };
+}
+
 describe('Trainer', () => {
   it('trains from code on instruction and chat rows, evaluates held-out loss, and saves in PEFT layout', async () => {
     const base = await loadPretrained(modelDir);
@@ -69,38 +111,11 @@ describe('Trainer', () => {
 
   it('resumes bit-identically: an interrupted run continued from its checkpoint ends with the same weights', async () => {
     const args = { steps: 6, lr: 1e-2, warmupSteps: 2, microBatchSize: 4, checkpointEvery: 2, seed: 4 };
-    const straightBase = await loadPretrained(modelDir);
-    const straight = new Trainer({ model: straightBase, adapter, trainData: rows, args, outDir: tmp() });
-    const s = await straight.train();
-    const expected = await weights(straight);
-    straightBase.model.dispose();
-
-    const out = tmp();
-    const firstBase = await loadPretrained(modelDir);
-    const first = new Trainer({
-      model: firstBase,
-      adapter,
-      trainData: rows,
-      args,
-      outDir: out,
-      stopAfterStep: 5,
-    });
-    expect((await first.train()).steps).toBe(5);
-    firstBase.model.dispose();
-    const againBase = await loadPretrained(modelDir);
-    const again = new Trainer({
-      model: againBase,
-      adapter,
-      trainData: rows,
-      args,
-      outDir: out,
-      resume: true,
-    });
-    const r = await again.train();
-    expect(r.startStep).toBe(4);
-    expect(r.history.map((h) => h.loss)).toEqual(s.history.map((h) => h.loss));
-    expect(await weights(again)).toEqual(expected);
-    againBase.model.dispose();
+    const { straight, stopped, resumed } = await straightAndResumed(adapter, args, 5);
+    expect(stopped).toBe(5);
+    expect(resumed.result.startStep).toBe(4);
+    expect(resumed.result.history.map((h) => h.loss)).toEqual(straight.result.history.map((h) => h.loss));
+    expect(resumed.weights).toEqual(straight.weights);
   });
 
   it.each([
@@ -220,51 +235,15 @@ describe('Trainer', () => {
           (l) => (l as unknown as { rankMask: boolean[] | null }).rankMask,
         );
       const start = tf.memory().numTensors;
-      const straightBase = await loadPretrained(modelDir);
-      const straight = new Trainer({
-        model: straightBase,
-        adapter: adalora,
-        trainData: rows,
-        args,
-        outDir: tmp(),
-      });
-      const s = await straight.train();
-      const expected = await weights(straight);
-      const expectedMasks = masks(straight);
+      const { straight, stopped, resumed } = await straightAndResumed(adalora, args, stopAfter, masks);
       // the run did mask: 2 of 6 triplets kept per module on average
+      const expectedMasks = straight.extra!;
       expect(expectedMasks.flat().filter((k) => k === true)).toHaveLength(2 * expectedMasks.length);
-      straight.adapter.dispose();
-      straightBase.model.dispose();
-
-      const out = tmp();
-      const firstBase = await loadPretrained(modelDir);
-      const first = new Trainer({
-        model: firstBase,
-        adapter: adalora,
-        trainData: rows,
-        args,
-        outDir: out,
-        stopAfterStep: stopAfter,
-      });
-      expect((await first.train()).steps).toBe(stopAfter);
-      first.adapter.dispose();
-      firstBase.model.dispose();
-      const againBase = await loadPretrained(modelDir);
-      const again = new Trainer({
-        model: againBase,
-        adapter: adalora,
-        trainData: rows,
-        args,
-        outDir: out,
-        resume: true,
-      });
-      const r = await again.train();
-      expect(r.startStep).toBe(resumedAt);
-      expect(r.history.map((h) => h.loss)).toEqual(s.history.map((h) => h.loss));
-      expect(await weights(again)).toEqual(expected);
-      expect(masks(again)).toEqual(expectedMasks);
-      again.adapter.dispose();
-      againBase.model.dispose();
+      expect(stopped).toBe(stopAfter);
+      expect(resumed.result.startStep).toBe(resumedAt);
+      expect(resumed.result.history.map((h) => h.loss)).toEqual(straight.result.history.map((h) => h.loss));
+      expect(resumed.weights).toEqual(straight.weights);
+      expect(resumed.extra).toEqual(expectedMasks);
       // nothing left behind: the models, the adapters and the allocators' moments are freed
       expect(tf.memory().numTensors).toBe(start);
     },
@@ -326,43 +305,11 @@ describe('Trainer', () => {
   it("resumes full fine-tuning bit-identically (checkpoints keyed by the model's parameter names)", async () => {
     const full = { method: 'full', target_modules: 'all-linear' };
     const args = { steps: 4, lr: 5e-3, warmupSteps: 1, microBatchSize: 4, checkpointEvery: 2, seed: 2 };
-    const straightBase = await loadPretrained(modelDir);
-    const straight = new Trainer({
-      model: straightBase,
-      adapter: full,
-      trainData: rows,
-      args,
-      outDir: tmp(),
-    });
-    const s = await straight.train();
-    const expected = await weights(straight);
-    straightBase.model.dispose();
-    const out = tmp();
-    const firstBase = await loadPretrained(modelDir);
-    const first = new Trainer({
-      model: firstBase,
-      adapter: full,
-      trainData: rows,
-      args,
-      outDir: out,
-      stopAfterStep: 3,
-    });
-    await first.train();
-    firstBase.model.dispose();
-    const againBase = await loadPretrained(modelDir);
-    const again = new Trainer({
-      model: againBase,
-      adapter: full,
-      trainData: rows,
-      args,
-      outDir: out,
-      resume: true,
-    });
-    const r = await again.train();
-    expect(r.startStep).toBe(2);
-    expect(r.history.map((h) => h.loss)).toEqual(s.history.map((h) => h.loss));
-    expect(await weights(again)).toEqual(expected);
-    againBase.model.dispose();
+    const { straight, stopped, resumed } = await straightAndResumed(full, args, 3);
+    expect(stopped).toBe(3);
+    expect(resumed.result.startStep).toBe(2);
+    expect(resumed.result.history.map((h) => h.loss)).toEqual(straight.result.history.map((h) => h.loss));
+    expect(resumed.weights).toEqual(straight.weights);
   });
 
   it('a run that diverges (lr 1000) stops with a clear error and writes no adapter', async () => {
