@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
 import {
   adaloraSchedule,
+  pairedChart,
   pairedSection,
   REPRO_METHODS,
   type ReproRow,
@@ -74,6 +75,12 @@ describe('repro', () => {
     expect(md).toContain(`× ${os.cpus().length} cores`);
     expect(md).toContain('tfjs backend wasm');
     expect(readFileSync(docs, 'utf8')).toBe(md);
+    // the chart of the paired differences leads, before the wide table; no blank line inside it
+    // (markdown would end the HTML block there)
+    const svg = md.slice(md.indexOf('<svg'), md.indexOf('</svg>'));
+    expect(md.indexOf('<svg')).toBeGreaterThan(0);
+    expect(md.indexOf('<svg')).toBeLessThan(md.indexOf('| method |'));
+    expect(svg).not.toMatch(/\n\s*\n/);
     const html = readFileSync(r.files.report, 'utf8');
     expect(html).toContain('Training loss (first seed)');
     // paired differences: every trained method but the reference itself, on the same examples
@@ -195,6 +202,43 @@ describe('repro', () => {
     const none = pairedSection([row('hydra', 'HydraLoRA r=8', { vsLora: cmp(half, half) })], 1);
     expect(none.summary).toMatch(/^No difference is real/);
     expect(pairedSection([row('base', 'Base model', {})], 1).table).toBe('');
+  });
+
+  it('pairedChart draws every paired row in its panel, the real ones filled, on an axis through 0', () => {
+    const cmp = (a: boolean[], b: boolean[]) => pairedComparison(a, b, { seed: 0 });
+    const right = Array(60).fill(true);
+    const wrong = Array(60).fill(false);
+    const half = Array.from({ length: 60 }, (_, i) => i % 2 === 0);
+    const row = (id: string, label: string, extra: Partial<ReproRow>) =>
+      ({ id, label, ...extra }) as ReproRow;
+    const svg = pairedChart(
+      [
+        row('base', 'Base model', {}),
+        row('hydra', 'HydraLoRA r=8', { vsLora: cmp(half, half) }),
+        row('lora-r32', 'LoRA r=32', { vsLora: cmp(right, wrong), vsHydra: cmp(wrong, half) }),
+      ],
+      2,
+    );
+    expect(svg).toContain('vs LoRA r=8');
+    expect(svg).toContain('vs HydraLoRA');
+    expect(svg).toContain('60 pairs over 2 seeds');
+    // 3 paired comparisons → 3 interval lines and dots; the base model has none
+    expect(svg.match(/<circle /g)).toHaveLength(3);
+    expect(svg).not.toContain('Base model');
+    // +100 against LoRA and −50 against HydraLoRA are real (filled); 0 against LoRA is not
+    expect(svg).toContain('LoRA r=32 (vs LoRA r=8): +100.0 [+100.0, +100.0] (real)');
+    expect(svg).toContain('LoRA r=32 (vs HydraLoRA): −50.0');
+    expect(svg).toContain('HydraLoRA r=8 (vs LoRA r=8): +0.0 [+0.0, +0.0]</title>');
+    expect(svg.match(/fill="#c0392b"/g)).toHaveLength(2);
+    // the dashed zero line of each panel lies inside its axis
+    const zeros = [...svg.matchAll(/class="zero" x1="([\d.]+)"/g)].map((m) => Number(m[1]));
+    const axes = [...svg.matchAll(/<line x1="([\d.]+)" x2="([\d.]+)" y1="(\d+)" y2="\3" stroke="#333"\/>/g)];
+    expect(zeros).toHaveLength(2);
+    zeros.forEach((z, i) => {
+      expect(z).toBeGreaterThan(Number(axes[i]![1]));
+      expect(z).toBeLessThan(Number(axes[i]![2]));
+    });
+    expect(pairedChart([row('base', 'Base model', {})], 1)).toBe('');
   });
 
   it('computes intervals over seeds', async () => {

@@ -15,7 +15,7 @@ import { type ClusterResult, findComponents } from '@hydralora/intrinsic-cluster
 import type { StepLog } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
-import { barChart, lineChart } from './report/svg.js';
+import { barChart, intervalChart, lineChart } from './report/svg.js';
 import { LORAHUB_REPRO, type LoraHubCell, runLoraHubRepro } from './repro-lorahub.js';
 import { type ReproTask, runPool } from './repro-pool.js';
 import {
@@ -434,6 +434,7 @@ function writeReproOutputs(
     body: pairedBody,
     summary,
   } = pairedSection(rows, o.seeds.length);
+  const chart = pairedChart(rows, o.seeds.length);
   const date = new Date().toISOString();
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}.`);
   const hub = rows.find((r) => r.lorahub?.length)?.lorahub?.[0];
@@ -463,6 +464,7 @@ function writeReproOutputs(
     `- date: ${date}; ${(seconds / 60).toFixed(1)} min in all, ${o.jobs ?? 1} training process${(o.jobs ?? 1) > 1 ? 'es' : ''} at a time`,
     `- machine: ${machineDescription()}`,
     '',
+    ...(chart ? [chart, '', summary, ''] : []),
     'Held-out exact match (%), mean ± 95% t-interval over seeds (no interval with one seed); the base model is evaluated once. Training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).',
     '',
     table,
@@ -512,6 +514,7 @@ function writeReproOutputs(
     docs = o.docs;
   }
   const sections = [
+    ...(chart ? [{ title: 'Paired differences', note: summary, html: chart }] : []),
     { title: 'Held-out exact match per component (%)', html: markdownTableToHtml(headers, body) },
     ...(pairedTable
       ? [
@@ -599,4 +602,36 @@ export function pairedSection(
       ? `No difference is real at this budget: every 95% paired interval contains 0 or McNemar's p ≥ 0.05 (${pairs} pairs = ${seeds} seed${seeds === 1 ? '' : 's'} × the held-out examples).`
       : `Real differences (95% paired interval excludes 0 and McNemar's p < 0.05; ${pairs} pairs = ${seeds} seed${seeds === 1 ? '' : 's'} × the held-out examples): ${real.join('; ')}. Every other difference is within noise.`;
   return { table: markdownTable(headers, body), headers, body, summary };
+}
+
+/**
+ * The paired differences as a chart (each method against LoRA r=8 and against HydraLoRA, in
+ * points, with the 95% paired-bootstrap interval; real differences filled), or '' when no row
+ * was paired. It leads the markdown and the report: the table is wide, the chart reads at a glance.
+ */
+export function pairedChart(rows: readonly ReproRow[], seeds: number): string {
+  const panel = (name: string, pick: (r: ReproRow) => PairedComparison | undefined) => ({
+    name,
+    rows: rows.flatMap((r) => {
+      const p = pick(r);
+      return p
+        ? [{ label: r.label, value: 100 * p.difference, low: 100 * p.low, high: 100 * p.high, real: p.real }]
+        : [];
+    }),
+  });
+  const panels = [panel('vs LoRA r=8', (r) => r.vsLora), panel('vs HydraLoRA', (r) => r.vsHydra)].filter(
+    (p) => p.rows.length > 0,
+  );
+  if (panels.length === 0) return '';
+  const first = rows.find((r) => r.vsLora ?? r.vsHydra)!;
+  const pairs = (first.vsLora ?? first.vsHydra)!.n;
+  return intervalChart(
+    `Held-out exact match, difference from the reference (points; ${pairs} pairs over ${seeds} seed${seeds === 1 ? '' : 's'})`,
+    panels,
+    {
+      xLabel:
+        'difference in points: dot = mean, line = 95% paired-bootstrap interval, filled = interval excludes 0 and McNemar p < 0.05',
+      format: (v) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}`,
+    },
+  );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { markdownTable, renderReport } from './html.js';
-import { barChart, escapeXml, heatmap, lineChart, scatter } from './svg.js';
+import { barChart, escapeXml, heatmap, intervalChart, lineChart, scatter } from './svg.js';
 
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 
@@ -32,6 +32,34 @@ describe('svg charts', () => {
     expect(count(svg, /<circle/g)).toBe(5);
     expect(svg).toContain('b&lt;c&gt;');
     expect(svg).toContain('chosen');
+  });
+
+  it('interval chart: one row per label across panels, a missing row left empty, x positions ordered', () => {
+    const svg = intervalChart(
+      'diffs',
+      [
+        {
+          name: 'vs A',
+          rows: [
+            { label: 'm<1>', value: 2, low: 1, high: 3, real: true },
+            { label: 'm2', value: -1, low: -4, high: 2 },
+          ],
+        },
+        { name: 'vs B', rows: [{ label: 'm2', value: 0.5, low: -0.5, high: 1.5 }] },
+      ],
+      { xLabel: 'points' },
+    );
+    expect(svg).toContain('m&lt;1&gt;');
+    // each label once on the left, whatever the number of panels
+    expect(svg.match(/>m2<\/text>/g)).toHaveLength(1);
+    expect(svg.match(/<circle /g)).toHaveLength(3);
+    // m<1>: low < value < high on the x axis
+    const m = svg.match(
+      /m&lt;1&gt; \(vs A\)[^<]*<\/title><line x1="([\d.]+)" x2="([\d.]+)"[^>]*\/><circle cx="([\d.]+)"/,
+    )!;
+    const [lo, hi, v] = [m[1], m[2], m[3]].map(Number) as [number, number, number];
+    expect(lo).toBeLessThan(v);
+    expect(v).toBeLessThan(hi);
   });
 
   it('heatmap has one cell per value, printed with two decimals', () => {

@@ -261,3 +261,83 @@ export function barChart(
     width,
   );
 }
+
+/** One row of an {@link intervalChart}: a value with its interval, and whether it counts as real. */
+export interface IntervalRow {
+  label: string;
+  value: number;
+  low: number;
+  high: number;
+  /** Drawn filled and dark (e.g. the interval excludes 0 and the test agrees); else hollow. */
+  real?: boolean;
+}
+
+/**
+ * Differences with their intervals (a forest plot), one panel per comparison side by side on a
+ * shared x scale that includes 0: a line over [low, high] and a dot at the value per row, a dashed
+ * line at 0, real differences filled. Rows are matched across panels by label; a panel without
+ * a row leaves it empty. The `<svg>` scales down to its container (max-width 100%).
+ */
+export function intervalChart(
+  title: string,
+  panels: { name: string; rows: IntervalRow[] }[],
+  opts: { xLabel: string; format?: (v: number) => string },
+): string {
+  const labels = [...new Set(panels.flatMap((p) => p.rows.map((r) => r.label)))];
+  const rowH = 22;
+  const top = 52;
+  const bottom = 46;
+  const left = Math.min(260, 24 + 6.6 * Math.max(8, ...labels.map((l) => l.length)));
+  const panelW = 300;
+  const gap = 28;
+  const width = left + panels.length * panelW + (panels.length - 1) * gap + 16;
+  const height = top + labels.length * rowH + bottom;
+  const all = panels.flatMap((p) => p.rows.flatMap((r) => [r.low, r.high, r.value]));
+  const lo = Math.min(0, ...all);
+  const hi = Math.max(0, ...all);
+  const pad = (hi - lo || 1) * 0.04;
+  const fmt = opts.format ?? ((v: number) => String(v));
+  const rowY = (i: number) => top + i * rowH + rowH / 2;
+  const parts: string[] = [];
+  labels.forEach((l, i) => {
+    if (i % 2 === 1)
+      parts.push(`<rect x="0" y="${top + i * rowH}" width="${width}" height="${rowH}" fill="#f6f6f6"/>`);
+    parts.push(`<text x="${left - 10}" y="${rowY(i) + 4}" text-anchor="end">${escapeXml(l)}</text>`);
+  });
+  panels.forEach((panel, pi) => {
+    const x0 = left + pi * (panelW + gap);
+    const x = scaleLinear()
+      .domain([lo - pad, hi + pad])
+      .nice()
+      .range([x0, x0 + panelW]);
+    parts.push(
+      `<text x="${x0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-weight="600">${escapeXml(panel.name)}</text>`,
+    );
+    const yAxis = top + labels.length * rowH;
+    for (const t of axisTicks(x, 'x', { count: 5 })) {
+      parts.push(
+        `<g transform="translate(${t.position} ${yAxis})"><line y1="${-labels.length * rowH}" stroke="#e4e4e4"/><line y2="5" stroke="#333"/>${t.shown ? `<text y="18" text-anchor="middle">${t.label}</text>` : ''}</g>`,
+      );
+    }
+    parts.push(
+      `<line x1="${x0}" x2="${x0 + panelW}" y1="${yAxis}" y2="${yAxis}" stroke="#333"/>`,
+      `<line class="zero" x1="${x(0)}" x2="${x(0)}" y1="${top}" y2="${yAxis}" stroke="#555" stroke-dasharray="4 3"/>`,
+    );
+    for (const r of panel.rows) {
+      const y = rowY(labels.indexOf(r.label));
+      const colour = r.real ? '#c0392b' : '#4e79a7';
+      const tip = `${r.label} (${panel.name}): ${fmt(r.value)} [${fmt(r.low)}, ${fmt(r.high)}]${r.real ? ' (real)' : ''}`;
+      parts.push(
+        `<g><title>${escapeXml(tip)}</title><line x1="${x(r.low)}" x2="${x(r.high)}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"/><circle cx="${x(r.value)}" cy="${y}" r="4.5" fill="${r.real ? colour : '#fff'}" stroke="${colour}" stroke-width="2"/></g>`,
+      );
+    }
+  });
+  parts.push(
+    `<text x="${left + (width - left - 16) / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(opts.xLabel)}</text>`,
+  );
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" style="max-width:100%;height:auto" role="img" aria-label="${escapeXml(title)}" font-family="system-ui, sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="8" y="20" font-size="14" font-weight="600">${escapeXml(title)}</text>
+${parts.join('\n')}
+</svg>`;
+}
