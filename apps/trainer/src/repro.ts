@@ -629,9 +629,9 @@ export function pairedChart(rows: readonly ReproRow[], seeds: number): string {
     `Held-out exact match, difference from the reference (points; ${pairs} pairs over ${seeds} seed${seeds === 1 ? '' : 's'})`,
     panels,
     {
-      xLabel:
-        'difference in points: dot = mean, line = 95% paired-bootstrap interval, filled = interval excludes 0 and McNemar p < 0.05',
+      xLabel: 'points · line: 95% paired-bootstrap interval · filled: real (excludes 0, McNemar p < 0.05)',
       format: (v) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}`,
+      order: rows.map((r) => r.label),
     },
   );
 }

@@ -275,21 +275,23 @@ export interface IntervalRow {
 /**
  * Differences with their intervals (a forest plot), one panel per comparison side by side on a
  * shared x scale that includes 0: a line over [low, high] and a dot at the value per row, a dashed
- * line at 0, real differences filled. Rows are matched across panels by label; a panel without
- * a row leaves it empty. The `<svg>` scales down to its container (max-width 100%).
+ * line at 0, real differences filled. Rows are matched across panels by label (in `order`, then
+ * as they come); a panel without a row leaves it empty. The `<svg>` scales down to its container
+ * (max-width 100%).
  */
 export function intervalChart(
   title: string,
   panels: { name: string; rows: IntervalRow[] }[],
-  opts: { xLabel: string; format?: (v: number) => string },
+  opts: { xLabel: string; format?: (v: number) => string; order?: readonly string[] },
 ): string {
-  const labels = [...new Set(panels.flatMap((p) => p.rows.map((r) => r.label)))];
+  const present = new Set(panels.flatMap((p) => p.rows.map((r) => r.label)));
+  const labels = [...new Set([...(opts.order ?? []).filter((l) => present.has(l)), ...present])];
   const rowH = 22;
   const top = 52;
   const bottom = 46;
   const left = Math.min(260, 24 + 6.6 * Math.max(8, ...labels.map((l) => l.length)));
   const panelW = 300;
-  const gap = 28;
+  const gap = 44;
   const width = left + panels.length * panelW + (panels.length - 1) * gap + 16;
   const height = top + labels.length * rowH + bottom;
   const all = panels.flatMap((p) => p.rows.flatMap((r) => [r.low, r.high, r.value]));
