@@ -35,6 +35,13 @@ const small = (out: string) => ({
   kMax: 5,
 });
 
+// Paired fixtures: 60 examples always right, always wrong, and right on every other one.
+const cmp = (a: boolean[], b: boolean[]) => pairedComparison(a, b, { seed: 0 });
+const right = Array(60).fill(true);
+const wrong = Array(60).fill(false);
+const half = Array.from({ length: 60 }, (_, i) => i % 2 === 0);
+const row = (id: string, label: string, extra: Partial<ReproRow>) => ({ id, label, ...extra }) as ReproRow;
+
 describe('repro', () => {
   it('trains and scores every method, writes results.json, results.md, report.html and the docs copy', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'repro-'));
@@ -179,12 +186,6 @@ describe('repro', () => {
   });
 
   it('pairedSection names exactly the real differences', () => {
-    const cmp = (a: boolean[], b: boolean[]) => pairedComparison(a, b, { seed: 0 });
-    const right = Array(60).fill(true);
-    const wrong = Array(60).fill(false);
-    const half = Array.from({ length: 60 }, (_, i) => i % 2 === 0);
-    const row = (id: string, label: string, extra: Partial<ReproRow>) =>
-      ({ id, label, ...extra }) as ReproRow;
     const s = pairedSection(
       [
         row('base', 'Base model', {}),
@@ -205,12 +206,6 @@ describe('repro', () => {
   });
 
   it('pairedChart draws every paired row in its panel, the real ones filled, on an axis through 0', () => {
-    const cmp = (a: boolean[], b: boolean[]) => pairedComparison(a, b, { seed: 0 });
-    const right = Array(60).fill(true);
-    const wrong = Array(60).fill(false);
-    const half = Array.from({ length: 60 }, (_, i) => i % 2 === 0);
-    const row = (id: string, label: string, extra: Partial<ReproRow>) =>
-      ({ id, label, ...extra }) as ReproRow;
     const svg = pairedChart(
       [
         row('base', 'Base model', {}),
