@@ -88,6 +88,8 @@ describe('repro', () => {
     expect(md.indexOf('<svg')).toBeGreaterThan(0);
     expect(md.indexOf('<svg')).toBeLessThan(md.indexOf('| method |'));
     expect(svg).not.toMatch(/\n\s*\n/);
+    // the sentence naming the real differences is written once, with the chart
+    expect(md.split(r.pairedSummary).length - 1).toBe(1);
     const html = readFileSync(r.files.report, 'utf8');
     expect(html).toContain('Training loss (first seed)');
     // paired differences: every trained method but the reference itself, on the same examples

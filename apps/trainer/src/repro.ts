@@ -29,6 +29,7 @@ import {
 import {
   formatPaired,
   formatPercentInterval,
+  formatSigned,
   type MeanInterval,
   meanInterval,
   type PairedComparison,
@@ -464,6 +465,7 @@ function writeReproOutputs(
     `- date: ${date}; ${(seconds / 60).toFixed(1)} min in all, ${o.jobs ?? 1} training process${(o.jobs ?? 1) > 1 ? 'es' : ''} at a time`,
     `- machine: ${machineDescription()}`,
     '',
+    // the chart and the sentence lead (a chart exists exactly when the paired table does)
     ...(chart ? [chart, '', summary, ''] : []),
     'Held-out exact match (%), mean ± 95% t-interval over seeds (no interval with one seed); the base model is evaluated once. Training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).',
     '',
@@ -474,8 +476,6 @@ function writeReproOutputs(
           'Paired differences in held-out exact match (percentage points) on the same examples and seeds: [95% paired-bootstrap interval], McNemar exact p.',
           '',
           pairedTable,
-          '',
-          summary,
           '',
         ]
       : []),
@@ -520,7 +520,6 @@ function writeReproOutputs(
       ? [
           {
             title: 'Paired differences (points)',
-            note: summary,
             html: markdownTableToHtml(pairedHeaders, pairedBody),
           },
         ]
@@ -596,7 +595,7 @@ export function pairedSection(
       ] as const
     ).flatMap(([ref, p]) => (p?.real ? [`${r.label} vs ${ref} (${formatPaired(p)})`] : [])),
   );
-  const pairs = (withPairs[0]!.vsLora ?? withPairs[0]!.vsHydra)!.n;
+  const pairs = pairCount(withPairs);
   const summary =
     real.length === 0
       ? `No difference is real at this budget: every 95% paired interval contains 0 or McNemar's p ≥ 0.05 (${pairs} pairs = ${seeds} seed${seeds === 1 ? '' : 's'} × the held-out examples).`
@@ -623,15 +622,20 @@ export function pairedChart(rows: readonly ReproRow[], seeds: number): string {
     (p) => p.rows.length > 0,
   );
   if (panels.length === 0) return '';
-  const first = rows.find((r) => r.vsLora ?? r.vsHydra)!;
-  const pairs = (first.vsLora ?? first.vsHydra)!.n;
+  const pairs = pairCount(rows);
   return intervalChart(
     `Held-out exact match, difference from the reference (points; ${pairs} pairs over ${seeds} seed${seeds === 1 ? '' : 's'})`,
     panels,
     {
       xLabel: 'points · line: 95% paired-bootstrap interval · filled: real (excludes 0, McNemar p < 0.05)',
-      format: (v) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}`,
+      format: (v) => formatSigned(v),
       order: rows.map((r) => r.label),
     },
   );
+}
+
+/** Examples paired per comparison (every comparison pairs the same examples and seeds). */
+function pairCount(rows: readonly ReproRow[]): number {
+  const first = rows.find((r) => r.vsLora ?? r.vsHydra)!;
+  return (first.vsLora ?? first.vsHydra)!.n;
 }

@@ -132,9 +132,14 @@ export function mcnemarExact(b: number, c: number): number {
   return Math.min(1, 2 * binomialCdf(Math.min(b, c), n, 0.5));
 }
 
+/** A signed number with a true minus sign: `+1.2`, `−0.4`. */
+export function formatSigned(v: number, digits = 1): string {
+  return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
+}
+
 /** `+1.2 [−0.4, +2.8], p = 0.14` in percentage points. */
 export function formatPaired(p: PairedComparison, digits = 1): string {
-  const pp = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(digits)}`;
+  const pp = (v: number) => formatSigned(100 * v, digits);
   const pv = p.pValue < 0.001 ? '< 0.001' : `= ${p.pValue.toFixed(3)}`;
   return `${pp(p.difference)} [${pp(p.low)}, ${pp(p.high)}], p ${pv}`;
 }
