@@ -37,10 +37,10 @@ export const clusterConfigSchema = z.strictObject({
   /**
    * Feature space for k-means: `'sparse'` clusters the l2-normalised TF-IDF rows directly;
    * `'svd'` first projects them on `svdComponents` LSA directions (randomised truncated SVD) and
-   * re-normalises. Measured in `bench/n-selection.mjs` (README) with the default TF-IDF settings
-   * and the silhouette: held-out mean NMI 0.864 (sparse) vs 0.828 (svd) on the proof corpus,
-   * 0.694 vs 0.738 on the subject mix; `'svd'` costs ~10× the CPU, its model stores
-   * `svdComponents × vocabulary` weights, and its dense k-means does not scale to 100k documents.
+   * re-normalises. Measured in `bench/n-selection.mjs` (README, "N selection") with the default
+   * TF-IDF settings and the silhouette: held-out mean NMI 0.864 / 0.694 / 0.630 (sparse) vs
+   * 0.828 / 0.738 / 0.585 (svd) on mixes A / B / C; `'svd'` costs ~10× the CPU, its model stores
+   * `svdComponents × vocabulary` weights, and its dense k-means is not measured at 100k documents.
    * Default `'sparse'`.
    */
   reduction: z.enum(['sparse', 'svd']).default('sparse'),
@@ -52,8 +52,14 @@ export const clusterConfigSchema = z.strictObject({
   k: z.number().int().min(1).optional(),
   /** Seed of every random choice. */
   seed: z.number().int().default(0),
-  /** k-means++ starts per K; the lowest SSE wins. */
+  /** k-means++ starts per K; the lowest SSE wins (or see `restartSelection`). */
   restarts: z.number().int().min(1).default(3),
+  /**
+   * Which of the `restarts` k-means solutions is kept at each K: `'sse'` (default), the lowest
+   * SSE (the k-means objective, as scikit-learn's `n_init`); `'silhouette'`, the largest mean
+   * cosine silhouette (one extra O(nnz · K) pass per start). Measured in `bench/n-selection.mjs`.
+   */
+  restartSelection: z.enum(['sse', 'silhouette']).default('sse'),
   /** Lloyd iterations per start. */
   maxIterations: z.number().int().min(1).default(100),
   /** Lloyd stops when an iteration improves the SSE by at most this fraction (see `KMeansOptions.tolerance`). */
@@ -67,6 +73,13 @@ export const clusterConfigSchema = z.strictObject({
    * picks K = 1: use `'elbow'` (or `k`) when the corpus may have a single component.
    */
   criterion: z.enum(['elbow', 'silhouette']).default('silhouette'),
+  /**
+   * With the silhouette criterion: take the smallest K whose mean silhouette is at least
+   * `(1 − silhouetteTolerance) × the largest` (a parsimony rule against over-splitting on the
+   * silhouette's plateau). Default 0: the largest itself. Measured in `bench/n-selection.mjs`
+   * (README): 0.03 (chosen on the selection runs) did not improve the held-out mixes.
+   */
+  silhouetteTolerance: z.number().min(0).lt(1).default(0),
   /** Kneedle's sensitivity S. */
   sensitivity: z.number().min(0).default(1),
   /** Terms listed per cluster. */
@@ -82,6 +95,7 @@ export const embeddingClusterConfigSchema = clusterConfigSchema.pick({
   maxIterations: true,
   criterion: true,
   sensitivity: true,
+  silhouetteTolerance: true,
 });
 
 /** Input form of {@link embeddingClusterConfigSchema}. */

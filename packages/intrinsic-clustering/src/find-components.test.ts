@@ -1,8 +1,12 @@
 import { createRng } from '@hydralora/common';
 import { describe, expect, it } from 'vitest';
+import { clusterTfidfConfigSchema } from './config.js';
 import { findComponents, findComponentsInEmbeddings, type ProgressEvent } from './find-components.js';
 import { normalizedMutualInfo } from './metrics.js';
 import { ClusterModel } from './model.js';
+import { cosineSilhouette } from './silhouette.js';
+import { sparseKMeans } from './sparse-kmeans.js';
+import { TfidfVectorizer } from './tfidf.js';
 
 const topics = [
   'apple banana cherry grape lemon mango orange peach pear plum',
@@ -94,6 +98,40 @@ describe('findComponents', () => {
     expect(findComponents(varied, { kMax: 3, k: 3 }).warnings).toEqual([]);
   });
 
+  it('applies silhouetteTolerance to the returned silhouette curve', () => {
+    for (const silhouetteTolerance of [0, 0.03, 0.3, 0.9]) {
+      const result = findComponents(texts, { reduction: 'sparse', kMax: 8, silhouetteTolerance });
+      const scores = result.silhouette.map((s) => s ?? Number.NEGATIVE_INFINITY);
+      const best = Math.max(...scores);
+      // the smallest K whose silhouette is at least (1 − τ) × the largest
+      const expected = result.ks[scores.findIndex((s) => s >= best - silhouetteTolerance * Math.abs(best))];
+      expect(result.k).toBe(expected);
+    }
+    // a large tolerance picks K = 2, the smallest K with a silhouette
+    expect(findComponents(texts, { reduction: 'sparse', kMax: 8, silhouetteTolerance: 0.9 }).k).toBe(2);
+  });
+
+  it("restartSelection 'silhouette' keeps, at each K, the start with the largest silhouette", () => {
+    const config = { reduction: 'sparse', kMax: 6, restarts: 4, seed: 3 } as const;
+    const bySse = findComponents(texts, config);
+    const bySilhouette = findComponents(texts, { ...config, restartSelection: 'silhouette' });
+    const { matrix } = TfidfVectorizer.fitTransform(texts, clusterTfidfConfigSchema.parse({}));
+    for (let k = 2; k <= 6; k++) {
+      const starts = Array.from({ length: 4 }, (_, r) =>
+        sparseKMeans(matrix, k, { seed: 3 + r * 7919, restarts: 1, maxIterations: 100, tolerance: 1e-4 }),
+      );
+      const scores = starts.map((fit) => cosineSilhouette(matrix, fit.labels, k));
+      expect(bySilhouette.silhouette[k - 1]).toBeCloseTo(Math.max(...scores), 12);
+      // the default keeps the lowest-SSE start, whose silhouette may be lower
+      const lowest = starts.reduce((a, b) => (b.sse < a.sse ? b : a));
+      expect(bySse.sse[k - 1]).toBeCloseTo(lowest.sse, 12);
+      expect(bySse.silhouette[k - 1]!).toBeLessThanOrEqual(Math.max(...scores) + 1e-12);
+    }
+    expect(() => findComponents(texts, { restartSelection: 'best' as never })).toThrow(
+      /cluster config: field restartSelection: .*\(got "best"\)/,
+    );
+  });
+
   it('rejects bad input with clear messages', () => {
     expect(() => findComponents([])).toThrow(/corpus is empty/);
     expect(() => findComponents(['a b', 'c d'], { kMax: 3 })).toThrow(/2 documents, fewer than K = 3/);
@@ -103,6 +141,12 @@ describe('findComponents', () => {
     );
     expect(() => findComponents(texts, { criterion: 'gap' as never })).toThrow(
       /cluster config: field criterion: .*\(got "gap"\)/,
+    );
+    expect(() => findComponents(texts, { silhouetteTolerance: 1 })).toThrow(
+      /cluster config: field silhouetteTolerance: .*\(got 1\)/,
+    );
+    expect(() => findComponents(texts, { silhouetteTolerance: -0.1 })).toThrow(
+      /cluster config: field silhouetteTolerance: .*\(got -0.1\)/,
     );
     expect(() => ClusterModel.fromJSON({ format: 'other' })).toThrow(
       /cluster model: field format: .* \(got "other"\)/,

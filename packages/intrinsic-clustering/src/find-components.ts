@@ -8,7 +8,7 @@ import { denseKMeans } from './dense-kmeans.js';
 import { type Elbow, kneedle } from './elbow.js';
 import { ClusterModel, normalizeDenseRows } from './model.js';
 import { cosineSilhouette, type FeatureRows, silhouetteChoice } from './silhouette.js';
-import { type KMeansFit, sparseKMeans } from './sparse-kmeans.js';
+import { type KMeansFit, type KMeansOptions, sparseKMeans } from './sparse-kmeans.js';
 import { truncatedSvd } from './svd.js';
 import { TfidfVectorizer } from './tfidf.js';
 
@@ -69,7 +69,6 @@ export function findComponents(
   onProgress?.({ stage: 'features', done: 1, total: 1 });
 
   let components: Float64Array | undefined;
-  let cluster: (k: number) => KMeansFit;
   let svdRows: FeatureRows | undefined;
   const kmeansOptions = {
     seed: options.seed,
@@ -77,6 +76,7 @@ export function findComponents(
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   };
+  let fitOnce: (k: number, o: KMeansOptions) => KMeansFit;
   if (options.reduction === 'svd') {
     const dims = Math.min(options.svdComponents, Math.min(matrix.rows, matrix.cols) - 1);
     if (dims < 1) throw new Error(`reduction 'svd' needs at least 2 documents and 2 terms`);
@@ -86,12 +86,17 @@ export function findComponents(
     components = svd.components;
     normalizeDenseRows(svd.projected, dims);
     svdRows = { rows: svd.projected, dims };
-    cluster = (k) => denseKMeans(svd.projected, dims, k, kmeansOptions);
+    fitOnce = (k, o) => denseKMeans(svd.projected, dims, k, o);
   } else {
-    cluster = (k) => sparseKMeans(matrix, k, kmeansOptions);
+    fitOnce = (k, o) => sparseKMeans(matrix, k, o);
   }
+  const features = svdRows ?? matrix;
+  const cluster: (k: number) => KMeansFit =
+    options.restartSelection === 'silhouette'
+      ? (k) => bestBySilhouette(k, kmeansOptions, fitOnce, features)
+      : (k) => fitOnce(k, kmeansOptions);
 
-  const curve = fitCurve(options, cluster, svdRows ?? matrix, onProgress);
+  const curve = fitCurve(options, cluster, features, onProgress);
   const { k, chosen } = curve;
   const model = new ClusterModel(vectorizer, components, chosen.centroids);
   const sizes = clusterSizes(chosen.labels, k);
@@ -104,6 +109,36 @@ export function findComponents(
     features: { vocabulary: vectorizer.vocabulary.length, reduction: options.reduction, dims: model.dims },
     model,
   };
+}
+
+/**
+ * The restart with the largest cosine silhouette among `options.restarts` single k-means++ starts
+ * (start `r` seeded `seed + r · 7919`, the seeds `sparseKMeans` / `denseKMeans` use for their own
+ * restarts); at K = 1, or where no silhouette is defined, the lowest SSE. Ties: the earlier start.
+ */
+function bestBySilhouette(
+  k: number,
+  options: KMeansOptions,
+  fitOnce: (k: number, o: KMeansOptions) => KMeansFit,
+  features: FeatureRows,
+): KMeansFit {
+  let best: KMeansFit | undefined;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < options.restarts; r++) {
+    const fit = fitOnce(k, { ...options, seed: options.seed + r * 7919, restarts: 1 });
+    const silhouette = k < 2 ? Number.NaN : cosineSilhouette(features, fit.labels, k);
+    // undefined silhouettes rank below every defined one, then by SSE
+    const score = Number.isNaN(silhouette) ? Number.NEGATIVE_INFINITY : silhouette;
+    if (
+      !best ||
+      score > bestScore ||
+      (score === bestScore && score === Number.NEGATIVE_INFINITY && fit.sse < best.sse)
+    ) {
+      best = fit;
+      bestScore = score;
+    }
+  }
+  return best!;
 }
 
 /** Warnings for a clustering that cannot mean what K says: empty clusters, too few distinct texts. */
@@ -133,6 +168,7 @@ interface CurveOptions {
   k?: number | undefined;
   criterion: 'elbow' | 'silhouette';
   sensitivity: number;
+  silhouetteTolerance: number;
 }
 
 /** k-means for K = 1..kMax, the SSE and silhouette curves, and the K the criterion (or `k`) picks. */
@@ -156,7 +192,11 @@ function fitCurve(
     return Number.isNaN(score) ? null : score;
   });
   const elbow = kneedle(ks, sse, options.sensitivity);
-  const k = options.k ?? (options.criterion === 'silhouette' ? silhouetteChoice(ks, silhouette) : elbow.k);
+  const k =
+    options.k ??
+    (options.criterion === 'silhouette'
+      ? silhouetteChoice(ks, silhouette, options.silhouetteTolerance)
+      : elbow.k);
   const chosen = fits[k - 1] ?? cluster(k);
   return {
     k,

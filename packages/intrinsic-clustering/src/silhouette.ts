@@ -80,8 +80,22 @@ export function cosineSilhouette(features: FeatureRows, labels: ArrayLike<number
   return total / n;
 }
 
-/** The K of the largest silhouette (K ≥ 2; ties: the smaller K); `ks[0]` when none is defined. */
-export function silhouetteChoice(ks: readonly number[], scores: readonly (number | null)[]): number {
+/**
+ * The K the silhouette criterion picks. With `tolerance` 0 (the argmax): the K ≥ 2 with the largest
+ * silhouette (ties: the smaller K). With `tolerance` τ in (0, 1): the smallest K whose silhouette is
+ * at least `(1 − τ) × max`, a parsimony rule in the spirit of the gap statistic's one-standard-error
+ * rule (Tibshirani, Walther & Hastie 2001): past the true number of components the silhouette
+ * curve of TF-IDF k-means is a plateau whose maximum is noise, and the rule takes the plateau's
+ * start instead of over-splitting. `ks[0]` when no score is defined.
+ */
+export function silhouetteChoice(
+  ks: readonly number[],
+  scores: readonly (number | null)[],
+  tolerance = 0,
+): number {
+  if (!(tolerance >= 0 && tolerance < 1)) {
+    throw new Error(`silhouette tolerance is ${tolerance}: expected a number in [0, 1)`);
+  }
   let best: number | undefined;
   let bestScore = Number.NEGATIVE_INFINITY;
   ks.forEach((k, i) => {
@@ -92,5 +106,14 @@ export function silhouetteChoice(ks: readonly number[], scores: readonly (number
       best = k;
     }
   });
-  return best ?? ks[0]!;
+  if (best === undefined) return ks[0]!;
+  if (tolerance === 0) return best;
+  // (1 − τ) × max for a positive maximum; for a negative one, max − τ·|max| (the same slack).
+  const threshold = bestScore - tolerance * Math.abs(bestScore);
+  for (let i = 0; i < ks.length; i++) {
+    const score = scores[i];
+    if (score === null || score === undefined || Number.isNaN(score)) continue;
+    if (score >= threshold) return ks[i]!;
+  }
+  return best;
 }

@@ -226,3 +226,33 @@ export function labelledMix(
   const labels = items.map((item) => item[1]);
   return { texts: items.map((item) => item[0]), labels, components: [...names], sources: labels };
 }
+
+/**
+ * The development mix: the only labelled data, besides {@link labelledCorpus} with seed 0, that
+ * the default pipeline's settings were tuned on (see `bench/n-selection.mjs`). Four MMLU subjects
+ * and four BBH tasks, none in {@link SUBJECT_MIX}, {@link THIRD_MIX} or {@link BBH_TASKS}.
+ */
+export const DEV_MIX = [
+  'mmlu/high_school_biology',
+  'mmlu/philosophy',
+  'mmlu/high_school_us_history',
+  'mmlu/marketing',
+  'bbh/web_of_lies',
+  'bbh/hyperbaton',
+  'bbh/ruin_names',
+  'bbh/temporal_sequences',
+] as const;
+
+/**
+ * A third held-out mix (mix C of the bench): four MMLU subjects and three BBH tasks, none in
+ * {@link SUBJECT_MIX}, {@link DEV_MIX} or {@link BBH_TASKS}; 7 components.
+ */
+export const THIRD_MIX = [
+  'mmlu/nutrition',
+  'mmlu/high_school_psychology',
+  'mmlu/prehistory',
+  'mmlu/conceptual_physics',
+  'bbh/snarks',
+  'bbh/object_counting',
+  'bbh/disambiguation_qa',
+] as const;
