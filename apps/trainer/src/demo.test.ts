@@ -4,7 +4,7 @@ import path from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
-import { pairedHydraVsLora, runDemo } from './demo.js';
+import { componentLiveness, type MethodRow, pairedHydraVsLora, runDemo } from './demo.js';
 
 let modelDir: string;
 
@@ -28,7 +28,7 @@ describe('demo', () => {
       lr: 1e-2,
       kMax: 6,
     });
-    expect(r.components).toHaveLength(5);
+    expect(r.components).toHaveLength(6);
     expect(r.clustering.sse).toHaveLength(6);
     expect(r.clustering.nmi).toBeGreaterThan(0.5);
     expect(r.rows.map((x) => x.method)).toEqual(['base', 'lora', 'hydra']);
@@ -42,9 +42,9 @@ describe('demo', () => {
       expect(html).toContain(title);
     expect(existsSync(path.join(out, 'hydra', 'adapter', 'adapter_model.safetensors'))).toBe(true);
     const results = JSON.parse(readFileSync(r.resultsFile, 'utf8'));
-    expect(results.predictions.hydra).toHaveLength(50);
+    expect(results.predictions.hydra).toHaveLength(60);
     // the paired comparison counts the same examples as the table's accuracies
-    expect(r.paired.overall.n).toBe(50);
+    expect(r.paired.overall.n).toBe(60);
     expect(r.paired.overall.difference).toBeCloseTo(hydra!.overall - lora!.overall, 12);
     for (const c of r.components)
       expect(r.paired.perComponent[c]!.difference).toBeCloseTo(
@@ -52,6 +52,11 @@ describe('demo', () => {
         12,
       );
     expect(r.paired.summary).toMatch(/^HydraLoRA − LoRA overall: /);
+    expect(r.liveness.dead).toEqual(
+      r.components.filter((c) => Math.max(lora!.perComponent[c]!, hydra!.perComponent[c]!) < 0.1),
+    );
+    expect(readFileSync(path.join(out, 'results.md'), 'utf8')).toContain(r.liveness.summary);
+    expect(results.liveness.summary).toBe(r.liveness.summary);
     expect(html).toContain('paired on the same examples');
     expect(html).toContain('Router diagnostics per layer');
     expect(results.router.layers.length).toBeGreaterThan(0);
@@ -59,6 +64,27 @@ describe('demo', () => {
       expect(l.mutualInformation).toBeGreaterThanOrEqual(0);
       expect(l.mutualInformation).toBeLessThanOrEqual(Math.log(r.clustering.k) + 1e-9);
     }
+  });
+
+  it('componentLiveness: the best fine-tuned method per component, and the components none learnt', () => {
+    const row = (method: string, label: string, perComponent: Record<string, number>) =>
+      ({ method, label, perComponent }) as MethodRow;
+    const rows = [
+      row('base', 'Base model', { a: 0.9, b: 0.9 }),
+      row('lora', 'LoRA r=8', { a: 0.3, b: 0.05 }),
+      row('hydra', 'HydraLoRA', { a: 0.25, b: 0.08 }),
+    ];
+    const l = componentLiveness(rows, ['a', 'b']);
+    // the base model's scores do not make a component live
+    expect(l.best).toEqual({
+      a: { method: 'LoRA r=8', accuracy: 0.3 },
+      b: { method: 'HydraLoRA', accuracy: 0.08 },
+    });
+    expect(l.dead).toEqual(['b']);
+    expect(l.summary).toBe('Dead components (every method under 10.0%): b (best: a 30.0%, b 8.0%).');
+    const live = componentLiveness(rows, ['a', 'b'], 0.05);
+    expect(live.dead).toEqual([]);
+    expect(live.summary).toMatch(/^No dead component: some method reaches 5\.0% or more/);
   });
 
   it('pairedHydraVsLora: per component and overall, and a sentence naming the real differences', () => {

@@ -66,6 +66,8 @@ export interface DemoPaired {
 export interface DemoResult {
   components: string[];
   paired: DemoPaired;
+  /** Which components some method learnt (best held-out exact match ≥ 10%), as a sentence. */
+  liveness: Liveness;
   clustering: { k: number; sse: number[]; sizes: number[]; topTerms: string[][]; nmi: number; ari: number };
   rows: MethodRow[];
   table: string;
@@ -191,6 +193,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     r.trainSeconds.toFixed(0),
   ]);
   const table = markdownTable(headers, body);
+  const liveness = componentLiveness(rows, components);
   const paired = pairedHydraVsLora(
     hydraEval.report.hits,
     loraEval.report.hits,
@@ -206,7 +209,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     { title: 'Held-out exact match per component (%)', html: markdownTableToHtml(headers, body) },
     {
       title: 'HydraLoRA − LoRA, paired on the same examples',
-      note: paired.summary,
+      note: `${paired.summary} ${liveness.summary}`,
       html: markdownTableToHtml(
         [
           'component',
@@ -323,6 +326,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     },
     rows,
     paired,
+    liveness,
     ...(usage
       ? { router: { usage: { components: usage.rows, values: usage.values }, layers: usage.layers } }
       : {}),
@@ -331,12 +335,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
   const resultsFile = path.join(o.out, 'results.json');
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(path.join(o.out, 'results.md'), `${table}\n\n${paired.summary}\n`);
+  writeFileSync(path.join(o.out, 'results.md'), `${table}\n\n${paired.summary}\n\n${liveness.summary}\n`);
   lora.pretrained.model.dispose();
   hydra.pretrained.model.dispose();
   return {
     components,
     paired,
+    liveness,
     clustering: results.clustering,
     rows,
     table,
@@ -344,6 +349,43 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     resultsFile,
     seconds,
   };
+}
+
+/** Best score per component over the fine-tuned methods, and the components none learnt. */
+export interface Liveness {
+  /** The best fine-tuned method's held-out exact match per component. */
+  best: Record<string, { method: string; accuracy: number }>;
+  /** Components where every fine-tuned method stays under `threshold`. */
+  dead: string[];
+  threshold: number;
+  summary: string;
+}
+
+/**
+ * A component is dead when every fine-tuned method (the base model does not count) scores under
+ * `threshold` on it: then the comparison cannot say anything about it.
+ */
+export function componentLiveness(
+  rows: readonly MethodRow[],
+  components: readonly string[],
+  threshold = 0.1,
+): Liveness {
+  const tuned = rows.filter((r) => r.method !== 'base');
+  const best: Liveness['best'] = {};
+  for (const c of components) {
+    for (const r of tuned) {
+      const accuracy = r.perComponent[c] ?? 0;
+      if (!best[c] || accuracy > best[c].accuracy) best[c] = { method: r.label, accuracy };
+    }
+  }
+  const dead = components.filter((c) => (best[c]?.accuracy ?? 0) < threshold);
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  const bests = components.map((c) => `${c} ${pct(best[c]?.accuracy ?? 0)}`).join(', ');
+  const summary =
+    dead.length === 0
+      ? `No dead component: some method reaches ${pct(threshold)} or more on every component (best: ${bests}).`
+      : `Dead components (every method under ${pct(threshold)}): ${dead.join(', ')} (best: ${bests}).`;
+  return { best, dead, threshold, summary };
 }
 
 /** Mean over adapted layers of I(head; component). */

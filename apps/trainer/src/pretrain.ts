@@ -9,11 +9,13 @@ import path from 'node:path';
 import { createModel, type LlamaForCausalLM, loadTokenizer, saveModel } from '@hydralora/models';
 import { BatchStream, type StepLog, type TokenizedExample, trainLoop } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildPretrainCorpus, trainBpe, writeTokenizer } from './embedded/index.js';
+import { buildPretrainCorpus, type PretrainSource, trainBpe, writeTokenizer } from './embedded/index.js';
 
 export interface PretrainOptions {
   out: string;
   seed: number;
+  /** The text sources (see `buildPretrainCorpus`). */
+  sources: PretrainSource[];
   vocabSize: number;
   hiddenSize: number;
   layers: number;
@@ -46,6 +48,11 @@ export interface PretrainResult {
   heldOutTokens: number;
   heldOutLoss: number;
   heldOutPerplexity: number;
+  /**
+   * The held-out loss in bits per UTF-8 byte of the predicted text: comparable across
+   * tokenizers (perplexity per token is not).
+   */
+  heldOutBitsPerByte: number;
   seconds: number;
   history: StepLog[];
 }
@@ -90,7 +97,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
   const t0 = performance.now();
   const info = options.onInfo ?? (() => {});
   mkdirSync(options.out, { recursive: true });
-  const corpus = buildPretrainCorpus({ seed: options.seed });
+  const corpus = buildPretrainCorpus({ seed: options.seed, sources: options.sources });
   info(`corpus: ${corpus.train.length} training and ${corpus.heldOut.length} held-out documents`);
 
   const bpe = trainBpe(corpus.train, { vocabSize: options.vocabSize });
@@ -163,6 +170,12 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
 
   const evalSet = heldOut.slice(0, 256);
   const { loss: heldOutLoss, tokens: heldOutTokens } = evaluateLoss(model, evalSet, options.batchSize);
+  // each window predicts its tokens 1..seq-1: their decoded text is what the loss pays for
+  const heldOutBytes = evalSet.reduce(
+    (s, e) => s + Buffer.byteLength(tokenizer.decode(e.inputIds.slice(1), { skipSpecialTokens: true })),
+    0,
+  );
+  const heldOutBitsPerByte = (heldOutLoss * heldOutTokens) / Math.LN2 / heldOutBytes;
   const result: PretrainResult = {
     dir: options.out,
     parameters,
@@ -170,6 +183,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     heldOutTokens,
     heldOutLoss,
     heldOutPerplexity: Math.exp(heldOutLoss),
+    heldOutBitsPerByte,
     seconds: (performance.now() - t0) / 1000,
     history: run.history,
   };
@@ -187,6 +201,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainResult
     heldOutTokens,
     heldOutLoss,
     heldOutPerplexity: result.heldOutPerplexity,
+    heldOutBitsPerByte,
     seconds: result.seconds,
     finalTrainLoss: run.history.at(-1)?.loss ?? null,
   };

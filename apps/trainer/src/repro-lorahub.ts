@@ -11,19 +11,18 @@
  * Each composed adapter is saved (PEFT's LORA layout) with `lorahub.json` (the weights and every
  * evaluation) under `runs/lorahub-seed<S>/<component>/`.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '@hydralora/common';
 import { saveAdapter } from '@hydralora/core-adapters';
 import { EnergyMeter } from '@hydralora/gpu-backend';
 import { loadPretrained } from '@hydralora/models';
 import { loraHub, textTokenizer, toInstructionRecords } from '@hydralora/trainer';
-import type { InstructionExample } from './embedded/index.js';
 import { evaluateExamples } from './evaluate.js';
-import { type EmbeddedSetup, type EvalScores, type RunOptions, trainRun } from './run-embedded.js';
+import { COMPONENT_LORA_RANK, trainComponentLoras } from './repro-components.js';
+import type { EmbeddedSetup, EvalScores, RunOptions } from './run-embedded.js';
 
 /** The row's settings: the LoRAs' rank, the examples the weights are fitted on, the search budget. */
-export const LORAHUB_REPRO = { r: 8, examples: 20, maxEvaluations: 40 } as const;
+export const LORAHUB_REPRO = { r: COMPONENT_LORA_RANK, examples: 20, maxEvaluations: 40 } as const;
 
 /** What the search found for each component (in the setup's component order). */
 export interface LoraHubCell {
@@ -45,9 +44,6 @@ export interface LoraHubCell {
 
 export type LoraHubRun = EvalScores & { history: []; lorahub: LoraHubCell };
 
-const jsonLine = (e: InstructionExample) =>
-  JSON.stringify({ instruction: e.instruction, input: e.input, output: e.output, component: e.component });
-
 /** Train the per-component LoRAs, compose them per component with LoraHub, score the compositions. */
 export async function runLoraHubRepro(
   setup: EmbeddedSetup,
@@ -55,41 +51,11 @@ export async function runLoraHubRepro(
   spec: { label: string; out: string; seed: number },
 ): Promise<LoraHubRun> {
   const { components, corpus } = setup;
-  const stepsPerLora = Math.max(1, Math.ceil(o.steps / components.length));
-  const dirs: string[] = [];
-  let trainSeconds = 0;
-  let energyKWh = 0;
-  let energyEstimated = false;
-  let trainable = 0;
-  let percent = 0;
-  mkdirSync(path.join(spec.out, 'data'), { recursive: true });
-  for (const c of components) {
-    const rows = corpus.train.filter((e) => e.component === c);
-    if (rows.length === 0) throw new Error(`lorahub: component '${c}' has no training examples`);
-    const data = path.join(spec.out, 'data', `${c}.jsonl`);
-    writeFileAtomicSync(data, `${rows.map(jsonLine).join('\n')}\n`);
-    o.onInfo?.(
-      `${spec.label}: LoRA r=${LORAHUB_REPRO.r} on ${c} (${rows.length} examples, ${stepsPerLora} steps)`,
-    );
-    const ft = await trainRun(setup, o, {
-      label: `${spec.label} ${c}`,
-      out: path.join(spec.out, 'loras', c),
-      method: 'lora',
-      r: LORAHUB_REPRO.r,
-      heads: 1,
-      seed: spec.seed,
-      data,
-      steps: stepsPerLora,
-    });
-    dirs.push(ft.adapterDir);
-    trainSeconds += ft.seconds;
-    energyKWh += ft.energy.totalKWh;
-    energyEstimated ||= ft.energy.estimated;
-    trainable = ft.trainable;
-    percent = ft.basePercent;
-    ft.adapter.dispose();
-    ft.pretrained.model.dispose();
-  }
+  const pool = await trainComponentLoras(setup, o, spec);
+  const { dirs, stepsPerLora } = pool;
+  let trainSeconds = pool.trainSeconds;
+  let energyKWh = pool.energyKWh;
+  let energyEstimated = pool.energyEstimated;
 
   const cell: LoraHubCell = {
     adapters: [...components],
@@ -172,8 +138,8 @@ export async function runLoraHubRepro(
     perComponent,
     overall: hits.filter(Boolean).length / Math.max(1, hits.length),
     hits,
-    trainable,
-    percent,
+    trainable: pool.trainable,
+    percent: pool.percent,
     trainSeconds,
     energyKWh,
     energyEstimated,

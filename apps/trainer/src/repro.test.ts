@@ -15,6 +15,7 @@ import {
   type ReproRow,
   runRepro,
   selectMethods,
+  table1Sentence,
 } from './repro.js';
 import { pairedComparison } from './stats.js';
 
@@ -185,6 +186,36 @@ describe('repro', () => {
     }
     expect(json.rows.find((x: ReproRow) => x.id === 'lorahub').lorahub[0].weights).toEqual(hub.weights);
     expect(md).toContain("LoraHub's weights (seed 0)");
+    // Table 1: K LoRAs r=8, one per component, against one LoRA of rank 8·K on the mix: the same size
+    const k = r.components.length;
+    const mix = byId.get('lora-mix')!;
+    const own = byId.get('per-component')!;
+    expect(mix.r).toBe(8 * k);
+    expect(mix.label).toBe(`LoRA on the mix, r=${8 * k}`);
+    expect(own.label).toBe(`LoRA per component (oracle), ${k}×r8`);
+    expect(mix.trainable).toBe(k * l8);
+    expect(own.trainable).toBe(k * l8);
+    for (const c of r.components)
+      expect(existsSync(path.join(out, 'runs', 'per-component-seed0', 'loras', c, 'adapter'))).toBe(true);
+    expect(r.table1!.difference).toBeCloseTo(own.overall.mean - mix.overall.mean, 12);
+    expect(r.table1!.n).toBe(k * 3);
+    expect(json.table1.difference).toBe(r.table1!.difference);
+    expect(md.split('Table 1 gap (').length - 1).toBe(1);
+  });
+
+  it('table1Sentence says which way the Table 1 gap falls, or that it is not real', () => {
+    const rows = [
+      row('per-component', 'LoRA per component (oracle), 6×r8', {}),
+      row('lora-mix', 'LoRA on the mix, r=48', {}),
+    ];
+    const better = table1Sentence(rows, cmp(right, half));
+    expect(better).toMatch(
+      /^Table 1 gap \(LoRA per component \(oracle\), 6×r8 − LoRA on the mix, r=48, the same total rank\): \+50\.0 \[/,
+    );
+    expect(better).toContain('60 pairs');
+    expect(better).toContain('the per-component LoRAs are better');
+    expect(table1Sentence(rows, cmp(wrong, half))).toContain('the single LoRA on the mix is better');
+    expect(table1Sentence(rows, cmp(half, half))).toContain('no real difference');
   });
 
   it('pairedSection names exactly the real differences', () => {
@@ -283,6 +314,10 @@ describe('repro', () => {
       onInfo: (m) => infos.push(m),
       onStep: (label) => steps.add(label),
     });
+    // LoraHub's search losses are compared to 1e-6 relative: one process runs the BLAS on both
+    // cores, each worker on one (the pool divides the cores), and OpenBLAS splits a large enough
+    // product between threads, which changes the order of its sums in the last bits.
+    const searchLosses = ['loss', 'baseLoss', 'averageLoss'] as const;
     const cells = (r: typeof one) =>
       r.rows.map((x) => ({
         id: x.id,
@@ -291,9 +326,17 @@ describe('repro', () => {
         perComponent: x.perComponent,
         overall: x.overall,
         losses: x.history.map((h) => h.loss),
-        lorahub: x.lorahub,
+        lorahub: x.lorahub?.map((h) => ({ ...h, ...Object.fromEntries(searchLosses.map((k) => [k, {}])) })),
       }));
     expect(cells(two)).toEqual(cells(one));
+    const hubOf = (r: typeof one) => r.rows.find((x) => x.id === 'lorahub')!.lorahub!;
+    hubOf(two).forEach((h, i) => {
+      for (const k of searchLosses)
+        for (const [c, v] of Object.entries(h[k])) {
+          const ref = hubOf(one)[i]![k][c]!;
+          expect(Math.abs(v - ref)).toBeLessThanOrEqual(1e-6 * Math.abs(ref));
+        }
+    });
     expect(infos).toContain('running 11 trainings on 2 worker processes');
     // LoraHub's weights came back from the workers as found in one process
     expect(two.rows.find((x) => x.id === 'lorahub')!.lorahub!.map((h) => h.seed)).toEqual([0, 1]);

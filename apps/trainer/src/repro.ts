@@ -1,6 +1,7 @@
 /**
  * `hydralora repro`, the paper's comparison on the embedded default: the base model, LoRA r=8/16/32,
- * LoRA-Split 4×8, HydraLoRA r=8 with N from the SSE elbow, the ablations (uniform gate, no MoE,
+ * LoRA-Split 4×8, the paper's Table 1 pair (one LoRA per component, scored on its own component,
+ * against one LoRA of their total rank on the mix), HydraLoRA r=8 with N from the clustering, the ablations (uniform gate, no MoE,
  * no shared A), the other baselines ((IA)³, full fine-tuning, prompt tuning, P-tuning, prefix
  * tuning, AdaLoRA, LoraHub) and the follow-up ablations, each over several seeds. The corpus and the clustering are fixed (seed 0); the seed
  * of a run changes the initialisation, the dropout masks and the data order. Every cell is the
@@ -16,6 +17,7 @@ import type { StepLog } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, intervalChart, lineChart } from './report/svg.js';
+import { COMPONENT_LORA_RANK, runPerComponentRepro } from './repro-components.js';
 import { LORAHUB_REPRO, type LoraHubCell, runLoraHubRepro } from './repro-lorahub.js';
 import { type ReproTask, runPool } from './repro-pool.js';
 import {
@@ -41,7 +43,8 @@ export interface ReproMethod {
   id: string;
   label: string;
   method: string;
-  r: number;
+  /** The rank; `'components'`: {@link COMPONENT_LORA_RANK} × the number of components. */
+  r: number | 'components';
   heads: number | 'elbow' | 'split4';
   router?: string;
   note?: string;
@@ -67,6 +70,22 @@ export const REPRO_METHODS: readonly ReproMethod[] = [
     r: 8,
     heads: 'split4',
     note: 'four LoRAs r=8, each trained on one of 4 k-means clusters; test prompts are routed to their nearest cluster centroid',
+  },
+  {
+    id: 'lora-mix',
+    label: 'LoRA on the mix, r=8×K',
+    method: 'lora',
+    r: 'components',
+    heads: 1,
+    note: "one LoRA trained on the whole mix with the rank of the K per-component LoRAs together: the paper's Table 1 reference",
+  },
+  {
+    id: 'per-component',
+    label: 'LoRA per component (oracle), K×r8',
+    method: 'per-component',
+    r: COMPONENT_LORA_RANK,
+    heads: 1,
+    note: "one LoRA r=8 per component, trained on that component only (⌈steps/K⌉ steps each: as many examples in all as one run) and scored on its own component's held-out examples: the paper's Table 1 row, routing by the known component",
   },
   { id: 'hydra', label: 'HydraLoRA r=8', method: 'hydra', r: 8, heads: 'elbow' },
   {
@@ -250,6 +269,11 @@ export interface ReproResult {
   pairedTable: string;
   /** A sentence on which paired differences are real. */
   pairedSummary: string;
+  /**
+   * The paper's Table 1 gap: the per-component LoRAs (oracle) minus one LoRA of the same total
+   * size on the mix, paired per example and seed; absent unless both rows ran.
+   */
+  table1?: PairedComparison;
   markdown: string;
   files: { results: string; markdown: string; report: string; docs?: string };
   seconds: number;
@@ -297,6 +321,17 @@ export function reproSetup(o: RunOptions): ReproSetup {
   };
 }
 
+/** The rank a method gets with `components` components. */
+export function rankOf(m: ReproMethod, components: number): number {
+  return m.r === 'components' ? COMPONENT_LORA_RANK * components : m.r;
+}
+
+/** A row's label: the rank and K filled in where they depend on the data. */
+function rowLabel(m: ReproMethod, heads: number, components: number): string {
+  const label = m.label.replace('r=8×K', `r=${rankOf(m, components)}`).replace('K×', `${components}×`);
+  return m.heads === 'elbow' ? `${label}, N=${heads}` : label;
+}
+
 /** The number of B heads (or Split LoRAs) a method gets. */
 export function headsOf(m: ReproMethod, elbowK: number): number {
   if (m.method === 'base') return 1;
@@ -325,6 +360,12 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     return { ...(await evaluateBase(setup, o.model)), history: [] };
   }
   o.onInfo?.(`${m.label}: seed ${task.seed}`);
+  if (m.method === 'per-component')
+    return runPerComponentRepro(setup, o, {
+      label: `${m.id} seed ${task.seed}`,
+      out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
+      seed: task.seed,
+    });
   if (m.method === 'lorahub')
     return runLoraHubRepro(setup, o, {
       label: `${m.id} seed ${task.seed}`,
@@ -336,7 +377,7 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     label: `${m.id} seed ${task.seed}`,
     out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
     method: m.method,
-    r: m.r,
+    r: rankOf(m, setup.components.length),
     heads: headsOf(m, setup.elbowK),
     seed: task.seed,
     clustering: m.heads === 'split4' ? setup.split4() : setup.clustering,
@@ -386,10 +427,10 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     const hub = mine.flatMap((x, i) => (x.lorahub ? [{ seed: o.seeds[i]!, ...x.lorahub }] : []));
     return {
       id: m.id,
-      // N chosen by the elbow is part of the label (it depends on the data).
-      label: m.heads === 'elbow' ? `${m.label}, N=${heads}` : m.label,
+      // N chosen by the elbow and the rank of 'lora-mix' are part of the label (they depend on the data).
+      label: rowLabel(m, heads, components.length),
       method: m.method,
-      r: m.r,
+      r: rankOf(m, components.length),
       heads,
       ...(m.note ? { note: m.note } : {}),
       trainable: first.trainable,
@@ -407,8 +448,24 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       ...(hub.length ? { lorahub: hub } : {}),
     };
   });
+  const table1 =
+    methods.some((m) => m.id === 'per-component') && methods.some((m) => m.id === 'lora-mix')
+      ? pairedComparison(hitsOf('per-component'), hitsOf('lora-mix'), { seed: 0 })
+      : undefined;
   const seconds = (performance.now() - t0) / 1000;
-  return writeReproOutputs(o, setup, rows, elbowK, seconds);
+  return writeReproOutputs(o, setup, rows, elbowK, seconds, table1);
+}
+
+/** The sentence on the Table 1 gap (per-component LoRAs against one LoRA of their size on the mix). */
+export function table1Sentence(rows: readonly ReproRow[], gap: PairedComparison): string {
+  const own = rows.find((r) => r.id === 'per-component')!;
+  const mix = rows.find((r) => r.id === 'lora-mix')!;
+  const verdict = gap.real
+    ? gap.difference > 0
+      ? 'the per-component LoRAs are better: the mix interferes with one LoRA of their size'
+      : 'the single LoRA on the mix is better: at this budget the components help each other more than they interfere'
+    : 'no real difference: this run does not show the interference of the paper’s Table 1';
+  return `Table 1 gap (${own.label} − ${mix.label}, the same total rank): ${formatPaired(gap)} points over ${gap.n} pairs; ${verdict}.`;
 }
 
 function writeReproOutputs(
@@ -417,6 +474,7 @@ function writeReproOutputs(
   rows: ReproRow[],
   elbowK: number,
   seconds: number,
+  table1?: PairedComparison,
 ): ReproResult {
   const { components } = setup;
   const headers = ['method', '%Param', ...components, 'overall', 'train s', 'energy kWh'];
@@ -436,6 +494,7 @@ function writeReproOutputs(
     summary,
   } = pairedSection(rows, o.seeds.length);
   const chart = pairedChart(rows, o.seeds.length);
+  const gapSentence = table1 ? table1Sentence(rows, table1) : '';
   const date = new Date().toISOString();
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}.`);
   const hub = rows.find((r) => r.lorahub?.length)?.lorahub?.[0];
@@ -467,6 +526,7 @@ function writeReproOutputs(
     '',
     // the chart and the sentence lead (a chart exists exactly when the paired table does)
     ...(chart ? [chart, '', summary, ''] : []),
+    ...(gapSentence ? [gapSentence, ''] : []),
     'Held-out exact match (%), mean ± 95% t-interval over seeds (no interval with one seed); the base model is evaluated once. Training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).',
     '',
     table,
@@ -501,6 +561,7 @@ function writeReproOutputs(
           perComponentTest: o.perComponentTest,
         },
         rows: rows.map(({ history: _h, ...r }) => r),
+        ...(table1 ? { table1 } : {}),
         seconds,
       },
       null,
@@ -514,7 +575,15 @@ function writeReproOutputs(
     docs = o.docs;
   }
   const sections = [
-    ...(chart ? [{ title: 'Paired differences', note: summary, html: chart }] : []),
+    ...(chart
+      ? [
+          {
+            title: 'Paired differences',
+            note: gapSentence ? `${summary} ${gapSentence}` : summary,
+            html: chart,
+          },
+        ]
+      : []),
     { title: 'Held-out exact match per component (%)', html: markdownTableToHtml(headers, body) },
     ...(pairedTable
       ? [
@@ -567,6 +636,7 @@ function writeReproOutputs(
     table,
     pairedTable,
     pairedSummary: summary,
+    ...(table1 ? { table1 } : {}),
     markdown,
     files: { results: resultsFile, markdown: mdFile, report, ...(docs ? { docs } : {}) },
     seconds,

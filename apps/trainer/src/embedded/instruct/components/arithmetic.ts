@@ -29,7 +29,7 @@ const ITEMS = [
   'stones',
 ];
 const INSTRUCTIONS = ['Solve the word problem.', 'Answer with a number.', 'Work out the answer.'];
-const TEST_FRACTION = 0.2;
+const TEST_FRACTION = 0.25;
 
 type Op = 'add' | 'sub';
 const TEMPLATES: Record<Op, ((n: string, a: number, b: number, i: string) => string)[]> = {
@@ -44,21 +44,23 @@ const TEMPLATES: Record<Op, ((n: string, a: number, b: number, i: string) => str
 };
 
 /**
- * Arithmetic word problems: addition or subtraction of two 2-digit numbers (10–99; the result
+ * Arithmetic word problems: addition or subtraction of two one-digit numbers (1–9; the result
  * of a subtraction is never negative), in short generated stories; the answer is the number.
- * A problem is in the test split when the hash of its (operation, a, b) falls below 0.2, so
- * no number pair of an operation is in both splits.
+ * A problem is in the test split when the hash of its (operation, a, b) falls below 0.25, so
+ * no number pair of an operation is in both splits: a test problem asks for a sum or difference
+ * never trained (of the 126 pairs, about 31 are held out).
+ * (Two-digit operands were not learnt by any method at the demo's budget: 0–2% exact match.)
  */
 export const arithmeticComponent: InstructionComponent = {
   name: 'arithmetic',
-  description: 'Result of a 2-digit addition or subtraction word problem (generated, seeded).',
+  description: 'Result of a one-digit addition or subtraction word problem (generated, seeded).',
   source: 'generated (no package)',
   caseSensitive: false,
   build({ seed, train, test }) {
     const make = (split: number, rng: () => number) => (): InstructionExample | undefined => {
       const op: Op = rng() < 0.5 ? 'add' : 'sub';
-      let a = randInt(rng, 10, 99);
-      let b = randInt(rng, 10, 99);
+      let a = randInt(rng, 1, 9);
+      let b = randInt(rng, 1, 9);
       if (op === 'sub' && b > a) [a, b] = [b, a];
       const inTest = hashUnit(`arithmetic/${op}/${a}/${b}`, seed) < TEST_FRACTION;
       if (inTest !== (split === 1)) return undefined;
