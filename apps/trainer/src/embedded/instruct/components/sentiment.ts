@@ -21,7 +21,7 @@ export const sentimentComponent: InstructionComponent = {
   labels: ['positive', 'negative'],
   caseSensitive: false,
   build({ seed, train, test }) {
-    const { words } = afinnWords(seed);
+    const words = afinnWords(seed);
     const make = (split: number, rng: () => number) => (): InstructionExample => {
       const polarity = rng() < 0.5 ? 0 : 1;
       return {

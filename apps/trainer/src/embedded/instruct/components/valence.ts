@@ -26,7 +26,7 @@ export const valenceComponent: InstructionComponent = {
   labels: VALENCE_LABELS,
   caseSensitive: false,
   build({ seed, train, test }) {
-    const { words } = afinnWords(seed);
+    const words = afinnWords(seed);
     const make = (split: number, rng: () => number) => (): InstructionExample => {
       const [word, score] = pick(rng, words[split]![rng() < 0.5 ? 0 : 1]!);
       return {
