@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@hydralora/gpu-backend';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
 import { componentLiveness, type MethodRow, pairedHydraVsLora, runDemo } from './demo.js';
@@ -64,6 +65,32 @@ describe('demo', () => {
       expect(l.mutualInformation).toBeGreaterThanOrEqual(0);
       expect(l.mutualInformation).toBeLessThanOrEqual(Math.log(r.clustering.k) + 1e-9);
     }
+  });
+
+  it('with jobs 2 trains the LoRA in a worker process beside HydraLoRA, with the same results and no leaked tensors', async () => {
+    const options = {
+      model: modelDir,
+      seed: 0,
+      perComponentTrain: 40,
+      perComponentTest: 10,
+      steps: 4,
+      r: 4,
+      microBatchSize: 8,
+      lr: 1e-2,
+      kMax: 6,
+    };
+    const before = tf.memory().numTensors;
+    const one = await runDemo({ ...options, out: mkdtempSync(path.join(os.tmpdir(), 'demo-j1-')) });
+    const out = mkdtempSync(path.join(os.tmpdir(), 'demo-j2-'));
+    const two = await runDemo({ ...options, out, jobs: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    // the worker wrote the LoRA where the demo says
+    expect(existsSync(path.join(out, 'lora', 'adapter', 'adapter_model.safetensors'))).toBe(true);
+    expect(two.rows.map((x) => [x.label, x.trainable])).toEqual(one.rows.map((x) => [x.label, x.trainable]));
+    for (let i = 0; i < 3; i++) expect(two.rows[i]!.perComponent).toEqual(one.rows[i]!.perComponent);
+    const predictions = (r: typeof one) => JSON.parse(readFileSync(r.resultsFile, 'utf8')).predictions;
+    expect(predictions(two)).toEqual(predictions(one));
+    expect(two.paired.overall.difference).toBe(one.paired.overall.difference);
   });
 
   it('componentLiveness: the best fine-tuned method per component, and the components none learnt', () => {

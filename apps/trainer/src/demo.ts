@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EnergyReport } from '@hydralora/gpu-backend';
+import { activeBackend, type EnergyReport, setBlasThreadBudget } from '@hydralora/gpu-backend';
 import {
   adjustedRandIndex,
   findComponents,
@@ -24,8 +24,11 @@ import {
 } from '@hydralora/trainer';
 import { buildInstructionCorpus, writeCorpus } from './embedded/index.js';
 import { evaluateExamples, type RouterUsage, routerUsage } from './evaluate.js';
+import { type FinetuneTask, type FinetuneTaskResult, runFinetuneTask } from './finetune-task.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, heatmap, lineChart } from './report/svg.js';
+import { runPool } from './repro-pool.js';
+import { hydraBudgetRank } from './run-embedded.js';
 import { formatPaired, type PairedComparison, pairedComparison } from './stats.js';
 
 export interface DemoOptions {
@@ -39,6 +42,8 @@ export interface DemoOptions {
   microBatchSize: number;
   lr: number;
   kMax: number;
+  /** Training processes at once: ≥ 2 trains the LoRA in a worker process beside HydraLoRA (default 1). */
+  jobs?: number;
   onInfo?: (message: string) => void;
   onStep?: (label: string, log: StepLog, total: number) => void;
 }
@@ -111,7 +116,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   info(`clustering: ${formatSummary(clustering)}`);
   info(`N = ${clustering.k} (NMI ${nmi.toFixed(3)}, ARI ${ari.toFixed(3)} against the known components)`);
 
-  // 3. Fine-tune HydraLoRA, then a LoRA with the same number of trainable parameters.
+  // 3. Fine-tune HydraLoRA and a LoRA with the same number of trainable parameters: with
+  // `jobs` ≥ 2 the LoRA trains (and is scored) in a worker process while HydraLoRA trains here,
+  // the cores divided between them.
   const base = {
     model: o.model,
     data: trainFile,
@@ -124,33 +131,52 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     kMax: o.kMax,
   };
   const adapter = { r: o.r, lora_alpha: 2 * o.r, lora_dropout: 0.05, target_modules: 'all-linear' };
-  const hydra = await finetune(
-    parseTrainConfig({
-      ...base,
-      out: path.join(o.out, 'hydra'),
-      adapter: { ...adapter, method: 'hydra', num_heads: clustering.k },
-    }),
-    {
-      overwrite: true,
-      clustering,
-      onInfo: info,
-      onStep: (l, n) => o.onStep?.('hydra', l, n),
-    },
-  );
-  const perRank = [...hydra.adapter.layers().values()].reduce((s, l) => s + l.inFeatures + l.outFeatures, 0);
-  const loraRank = Math.max(1, Math.round(hydra.trainable / perRank));
-  const lora = await finetune(
-    parseTrainConfig({
+  const loraRank = await hydraBudgetRank(o.model, o.r, clustering.k);
+  const loraLabel = `lora r=${loraRank}`;
+  const loraTask: FinetuneTask = {
+    config: {
       ...base,
       out: path.join(o.out, 'lora'),
       adapter: { ...adapter, method: 'lora', num_heads: 1, r: loraRank, lora_alpha: 2 * loraRank },
-    }),
-    {
-      overwrite: true,
-      onInfo: info,
-      onStep: (l, n) => o.onStep?.(`lora r=${loraRank}`, l, n),
     },
-  );
+    test: corpus.test,
+  };
+  const jobs = o.jobs ?? 1;
+  if (jobs > 1) setBlasThreadBudget(2);
+  const stopWorker = new AbortController();
+  const loraInWorker =
+    jobs > 1
+      ? runPool<FinetuneTaskResult>(
+          [{ methodId: loraLabel, seed: o.seed, finetune: loraTask }],
+          1,
+          activeBackend()?.name ?? 'auto',
+          o,
+          true,
+          stopWorker.signal,
+        )
+      : undefined;
+  // a failure here must not leave the worker running (nor an unhandled rejection behind)
+  loraInWorker?.catch(() => {});
+  let hydra: FinetuneResult;
+  try {
+    hydra = await finetune(
+      parseTrainConfig({
+        ...base,
+        out: path.join(o.out, 'hydra'),
+        adapter: { ...adapter, method: 'hydra', num_heads: clustering.k },
+      }),
+      {
+        overwrite: true,
+        clustering,
+        onInfo: info,
+        onStep: (l, n) => o.onStep?.('hydra', l, n),
+      },
+    );
+  } catch (e) {
+    stopWorker.abort();
+    if (jobs > 1) setBlasThreadBudget(1);
+    throw e;
+  }
 
   // 4. Evaluate the base model and both adapters on every component's held-out split.
   const knownIds = Int32Array.from(corpus.test, (e) => components.indexOf(e.component));
@@ -158,16 +184,33 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const basePretrained = await loadPretrained(o.model);
   const baseEval = await evaluateExamples(basePretrained, corpus.test);
   basePretrained.model.dispose();
-  const loraEval = await evaluateExamples(lora.pretrained, corpus.test);
   hydra.adapter.setTelemetry(true);
   const hydraEval = await evaluateExamples(hydra.pretrained, corpus.test, { componentIds: knownIds });
+  let lora: FinetuneTaskResult;
+  try {
+    lora = loraInWorker
+      ? (await loraInWorker)[0]!
+      : await runFinetuneTask(loraTask, { onInfo: info, onStep: (l, n) => o.onStep?.(loraLabel, l, n) });
+  } catch (e) {
+    hydra.adapter.dispose();
+    hydra.pretrained.model.dispose();
+    throw e;
+  } finally {
+    if (jobs > 1) setBlasThreadBudget(1);
+  }
+  const loraEval = { predictions: lora.predictions, report: lora.report };
   const usage = routerUsage(hydra.adapter, components);
   if (usage)
     info(
       `router: I(head; component) per layer ${meanMi(usage).toFixed(4)} nats on average (max over layers ${Math.max(...usage.layers.map((l) => l.mutualInformation)).toFixed(4)}; ln N = ${Math.log(clustering.k).toFixed(3)})`,
     );
 
-  const row = (method: string, label: string, ev: typeof baseEval, ft?: FinetuneResult): MethodRow => ({
+  const row = (
+    method: string,
+    label: string,
+    ev: Pick<typeof baseEval, 'report'>,
+    ft?: Pick<FinetuneResult, 'trainable' | 'basePercent' | 'seconds' | 'tokensPerSecond' | 'energy'>,
+  ): MethodRow => ({
     method,
     label,
     trainable: ft?.trainable ?? 0,
@@ -336,7 +379,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const resultsFile = path.join(o.out, 'results.json');
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(path.join(o.out, 'results.md'), `${table}\n\n${paired.summary}\n\n${liveness.summary}\n`);
-  lora.pretrained.model.dispose();
+  hydra.adapter.dispose();
   hydra.pretrained.model.dispose();
   return {
     components,

@@ -16,15 +16,20 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { backendRegistry } from '@hydralora/gpu-backend';
 import type { StepLog } from '@hydralora/trainer';
+import type { FinetuneTask } from './finetune-task.js';
 import type { RunOptions } from './run-embedded.js';
 
 /** The serialisable part of {@link RunOptions} (the hooks stay in the parent). */
 export type WorkerRunOptions = Omit<RunOptions, 'onInfo' | 'onStep'>;
 
-/** One unit of work: a method id of REPRO_METHODS and a seed (ignored by `base`). */
+/**
+ * One unit of work: a method id of REPRO_METHODS and a seed (ignored by `base`); or, with
+ * `finetune`, a self-contained fine-tuning and evaluation (`methodId` then only labels it).
+ */
 export interface ReproTask {
   methodId: string;
   seed: number;
+  finetune?: FinetuneTask;
 }
 
 export type ToWorker = {
@@ -89,6 +94,10 @@ export function runPool<T>(
   jobs: number,
   backend: string,
   options: RunOptions,
+  /** The parent computes too while the workers run: the cores are divided among workers + 1. */
+  parentComputes = false,
+  /** Aborting stops every worker and rejects. */
+  signal?: AbortSignal,
 ): Promise<T[]> {
   const { onInfo, onStep, ...plain } = options;
   const results: T[] = new Array(tasks.length);
@@ -104,6 +113,7 @@ export function runPool<T>(
       for (const w of workers) w.kill('SIGKILL');
       reject(error);
     };
+    signal?.addEventListener('abort', () => fail(new Error('the pool was stopped')), { once: true });
     const describe = (i: number) => `${tasks[i]!.methodId} seed ${tasks[i]!.seed}`;
     const dispatch = (w: ChildProcess, state: { index: number }) => {
       if (next >= tasks.length) {
@@ -128,7 +138,7 @@ export function runPool<T>(
     }
     for (let j = 0; j < count; j++) {
       const w = fork(script, [], {
-        env: workerEnv(count),
+        env: workerEnv(count + (parentComputes ? 1 : 0)),
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         serialization: 'advanced',
       });

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyModel } from './__fixtures__/tiny-model.js';
 import {
   adaloraSchedule,
+  DEFAULT_REPRO_METHODS,
   pairedChart,
   pairedSection,
   REPRO_METHODS,
@@ -48,7 +49,13 @@ describe('repro', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'repro-'));
     const docs = path.join(out, 'docs', 'results', 'repro.md');
     const before = tf.memory().numTensors;
-    const r = await runRepro({ ...small(out), seeds: [0], commandLine: 'hydralora repro --seeds 1', docs });
+    const r = await runRepro({
+      ...small(out),
+      seeds: [0],
+      methods: ['all'],
+      commandLine: 'hydralora repro --seeds 1',
+      docs,
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.rows.map((x) => x.id)).toEqual(REPRO_METHODS.map((m) => m.id));
     // Header, separator and one line per method.
@@ -94,16 +101,45 @@ describe('repro', () => {
     const html = readFileSync(r.files.report, 'utf8');
     expect(html).toContain('Training loss (first seed)');
     // paired differences: every trained method but the reference itself, on the same examples
+    // against LoRA at HydraLoRA's budget: its rank gives the parameters of HydraLoRA r=8 (rounded)
     const lora = byId.get('lora-r8')!;
+    const matched = byId.get('lora-matched')!;
     const hydra = byId.get('hydra')!;
-    expect(lora.vsLora).toBeUndefined();
+    const perRank = l8 / 8;
+    expect(matched.r).toBe(Math.round(hydra.trainable / perRank));
+    expect(matched.trainable).toBe(matched.r * perRank);
+    expect(matched.label).toBe(`LoRA, HydraLoRA’s budget (r=${matched.r})`);
+    expect(r.pairedTable).toContain(`vs ${matched.label}`);
+    expect(matched.vsLora).toBeUndefined();
     expect(hydra.vsHydra).toBeUndefined();
     expect(byId.get('base')!.vsLora).toBeUndefined();
-    for (const row of r.rows.filter((x) => x.id !== 'base' && x.id !== 'lora-r8')) {
-      expect(row.vsLora!.difference).toBeCloseTo(row.overall.mean - lora.overall.mean, 12);
+    // router diagnostics for the rows with a learned router, none for the others
+    const routed = r.rows.filter((x) => x.router).map((x) => x.id);
+    expect(routed).toEqual(
+      expect.arrayContaining(['hydra', 'uniform-gate', 'no-shared-a', 'hydra-diverse', 'hydra-sample']),
+    );
+    expect(routed).not.toContain('lora-r8');
+    expect(routed).not.toContain('split');
+    expect(routed).not.toContain('no-moe');
+    for (const id of routed) {
+      const x = byId.get(id)!.router!;
+      expect(x.lnHeads).toBeCloseTo(Math.log(r.elbowK), 12);
+      expect(x.layers.length).toBeGreaterThan(0);
+      expect(x.mutualInformation.mean).toBeGreaterThanOrEqual(0);
+      expect(x.mutualInformation.mean).toBeLessThanOrEqual(x.lnHeads + 1e-9);
+      const layerMean = x.layers.reduce((s, l) => s + l.mutualInformation, 0) / x.layers.length;
+      expect(x.mutualInformation.mean).toBeCloseTo(layerMean, 12);
+      for (const u of x.usage) expect(u.reduce((s, w) => s + w, 0)).toBeCloseTo(1, 5);
+    }
+    // a uniform gate routes every component alike: no information about the component
+    expect(byId.get('uniform-gate')!.router!.mutualInformation.mean).toBeCloseTo(0, 9);
+    expect(md).toContain('I(head; component)');
+    expect(html).toContain('Router: I(head; component) per layer');
+    for (const row of r.rows.filter((x) => x.id !== 'base' && x.id !== 'lora-matched')) {
+      expect(row.vsLora!.difference).toBeCloseTo(row.overall.mean - matched.overall.mean, 12);
       expect(row.vsLora!.n).toBe(r.components.length * 3);
     }
-    expect(lora.vsHydra!.difference).toBeCloseTo(lora.overall.mean - hydra.overall.mean, 12);
+    expect(matched.vsHydra!.difference).toBeCloseTo(matched.overall.mean - hydra.overall.mean, 12);
     expect(r.pairedTable.split('\n')).toHaveLength(2 + REPRO_METHODS.length - 1);
     expect(md).toContain('Paired differences in held-out exact match');
     expect(md).toContain(r.pairedSummary);
@@ -295,6 +331,12 @@ describe('repro', () => {
     expect(() => selectMethods(['lora-r8', 'nope'])).toThrow(/--methods: unknown method 'nope'/);
     expect(() => selectMethods(['hydra', 'hydra'])).toThrow("--methods: method 'hydra' is listed twice");
     expect(selectMethods(['no-moe', 'base']).map((m) => m.id)).toEqual(['no-moe', 'base']);
+    // default: the rows that fit 5 seeds in 90 minutes; 'all': every row, in table order
+    expect(selectMethods(undefined).map((m) => m.id)).toEqual([...DEFAULT_REPRO_METHODS]);
+    expect(DEFAULT_REPRO_METHODS).toEqual(
+      expect.arrayContaining(['lora-matched', 'lora-mix', 'per-component', 'hydra', 'hydra-sample']),
+    );
+    expect(selectMethods(['all']).map((m) => m.id)).toEqual(REPRO_METHODS.map((m) => m.id));
   });
 
   it('gives the same results with the trainings spread over worker processes (--jobs 2)', async () => {

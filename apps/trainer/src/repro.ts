@@ -24,6 +24,7 @@ import {
   type EmbeddedSetup,
   type EvalScores,
   evaluateBase,
+  hydraBudgetRank,
   prepareEmbedded,
   type RunOptions,
   trainAndEvaluate,
@@ -43,8 +44,11 @@ export interface ReproMethod {
   id: string;
   label: string;
   method: string;
-  /** The rank; `'components'`: {@link COMPONENT_LORA_RANK} × the number of components. */
-  r: number | 'components';
+  /**
+   * The rank; `'components'`: {@link COMPONENT_LORA_RANK} × the number of components;
+   * `'hydra-budget'`: the rank whose LoRA has HydraLoRA r=8's trainable parameters (N from the clustering).
+   */
+  r: number | 'components' | 'hydra-budget';
   heads: number | 'elbow' | 'split4';
   router?: string;
   note?: string;
@@ -61,6 +65,14 @@ export interface ReproMethod {
 export const REPRO_METHODS: readonly ReproMethod[] = [
   { id: 'base', label: 'Base model', method: 'base', r: 0, heads: 1 },
   { id: 'lora-r8', label: 'LoRA r=8', method: 'lora', r: 8, heads: 1 },
+  {
+    id: 'lora-matched',
+    label: 'LoRA, HydraLoRA’s budget',
+    method: 'lora',
+    r: 'hydra-budget',
+    heads: 1,
+    note: 'one LoRA whose rank gives it as many trainable parameters as HydraLoRA r=8 with N heads and its router (rounded): the “LoRA” every method is paired against',
+  },
   { id: 'lora-r16', label: 'LoRA r=16', method: 'lora', r: 16, heads: 1 },
   { id: 'lora-r32', label: 'LoRA r=32', method: 'lora', r: 32, heads: 1 },
   {
@@ -221,7 +233,7 @@ export const REPRO_METHODS: readonly ReproMethod[] = [
 export interface ReproOptions extends RunOptions {
   /** Seeds of the runs (the corpus and clustering always use seed 0). */
   seeds: number[];
-  /** Method ids from {@link REPRO_METHODS}; default all. */
+  /** Method ids from {@link REPRO_METHODS} (`['all']`: every one); default {@link DEFAULT_REPRO_METHODS}. */
   methods?: string[];
   /** The command line recorded in results.md. */
   commandLine?: string;
@@ -250,13 +262,83 @@ export interface ReproRow {
   history: StepLog[];
   /**
    * Paired comparisons on the same held-out examples and seeds (pairs: seed × example), against
-   * LoRA r=8 (LoRA's budget) and against HydraLoRA; absent for the base model, for the reference
+   * LoRA at HydraLoRA's parameter budget (LoRA r=8 when that row did not run) and against HydraLoRA; absent for the base model, for the reference
    * itself, or when the reference was not run.
    */
   vsLora?: PairedComparison;
   vsHydra?: PairedComparison;
   /** LoraHub's row: what the search found, per seed. */
   lorahub?: (LoraHubCell & { seed: number })[];
+  /** A learned router's diagnostics on the held-out split (HydraLoRA and LoRA-MoE rows). */
+  router?: ReproRouter;
+}
+
+/** What a row's learned router does with the known components of the held-out examples. */
+export interface ReproRouter {
+  /** I(head; component) averaged over the adapted layers (nats): mean ± 95% t-interval over seeds. */
+  mutualInformation: MeanInterval;
+  /** The layer with the largest I(head; component), averaged over seeds (nats). */
+  maxLayer: { module: string; mutualInformation: number };
+  /** ln N: I(head; component) when each component has a head of its own. */
+  lnHeads: number;
+  /** Mean routing entropy over layers and seeds (nats; ln N = uniform). */
+  entropy: number;
+  /** Per adapted layer, in model order: I(head; component) averaged over seeds (nats). */
+  layers: { module: string; mutualInformation: number }[];
+  /** [component][head]: mean router weight ω over layers and seeds. */
+  usage: number[][];
+}
+
+/** The router diagnostics of one row's runs, or nothing when its runs have no learned router. */
+export function routerSummary(runs: readonly ReproRun[], heads: number): { router?: ReproRouter } {
+  const usages = runs.flatMap((x) => (x.router ? [x.router] : []));
+  if (usages.length === 0) return {};
+  const first = usages[0]!;
+  const layerMean = (mean: (u: (typeof usages)[number]) => number) =>
+    usages.reduce((s, u) => s + mean(u), 0) / usages.length;
+  const layers = first.layers.map((l, i) => ({
+    module: l.module,
+    mutualInformation: layerMean((u) => u.layers[i]!.mutualInformation),
+  }));
+  const maxLayer = layers.reduce((a, b) => (b.mutualInformation > a.mutualInformation ? b : a));
+  return {
+    router: {
+      mutualInformation: meanInterval(
+        usages.map((u) => u.layers.reduce((s, l) => s + l.mutualInformation, 0) / u.layers.length),
+      ),
+      maxLayer,
+      lnHeads: Math.log(heads),
+      entropy: layerMean((u) => u.entropy),
+      layers,
+      usage: first.values.map((row, c) => row.map((_, h) => layerMean((u) => u.values[c]![h]!))),
+    },
+  };
+}
+
+/** The router table: one line per row with a learned router. */
+export function routerTable(rows: readonly ReproRow[]): { headers: string[]; body: string[][] } {
+  const headers = [
+    'method',
+    'I(head; component), nats, mean over layers',
+    'of ln N',
+    'largest layer',
+    'routing entropy (ln N)',
+  ];
+  const body = rows.flatMap((r) => {
+    const x = r.router;
+    if (!x) return [];
+    const mi = x.mutualInformation;
+    return [
+      [
+        r.label,
+        `${mi.mean.toFixed(4)}${mi.halfWidth !== null ? ` ± ${mi.halfWidth.toFixed(4)}` : ''}`,
+        `${((100 * mi.mean) / x.lnHeads).toFixed(1)}%`,
+        `${x.maxLayer.module}: ${x.maxLayer.mutualInformation.toFixed(4)}`,
+        `${x.entropy.toFixed(3)} (${x.lnHeads.toFixed(3)})`,
+      ],
+    ];
+  });
+  return { headers, body };
 }
 
 export interface ReproResult {
@@ -265,7 +347,7 @@ export interface ReproResult {
   elbowK: number;
   rows: ReproRow[];
   table: string;
-  /** Markdown table of the paired differences ('' when neither LoRA r=8 nor HydraLoRA ran). */
+  /** Markdown table of the paired differences ('' when neither a LoRA reference nor HydraLoRA ran). */
   pairedTable: string;
   /** A sentence on which paired differences are real. */
   pairedSummary: string;
@@ -279,9 +361,35 @@ export interface ReproResult {
   seconds: number;
 }
 
-/** Validate method ids (an error names the flag and the value). */
+/**
+ * The rows `repro` runs unless `--methods` says otherwise: the base model, LoRA at HydraLoRA's
+ * budget, the Table 1 pair, HydraLoRA and the three follow-up ablations of its router — what fits
+ * 5 seeds in 90 minutes on 2 cores. `--methods all` runs every row of {@link REPRO_METHODS}.
+ */
+export const DEFAULT_REPRO_METHODS: readonly string[] = [
+  'base',
+  'lora-matched',
+  'lora-mix',
+  'per-component',
+  'hydra',
+  'hydra-diverse',
+  'hydra-sample',
+  'hydra-load-balance',
+];
+
+/**
+ * `repro`'s default steps per run, half the demo's 250: with {@link DEFAULT_REPRO_METHODS} and
+ * 5 seeds, two training processes at a time, the run stays within 90 minutes on 2 cores.
+ */
+export const REPRO_DEFAULT_STEPS = 125;
+
+/** The reference of the "vs LoRA" comparisons: the first of these that ran. */
+export const LORA_REFERENCES: readonly string[] = ['lora-matched', 'lora-r8'];
+
+/** Validate method ids (an error names the flag and the value); `all` = every method. */
 export function selectMethods(ids: readonly string[] | undefined): ReproMethod[] {
-  if (!ids) return [...REPRO_METHODS];
+  if (!ids) ids = DEFAULT_REPRO_METHODS;
+  if (ids.length === 1 && ids[0] === 'all') return [...REPRO_METHODS];
   const known = new Map(REPRO_METHODS.map((m) => [m.id, m]));
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice !== undefined) throw new Error(`--methods: method '${twice}' is listed twice`);
@@ -304,6 +412,8 @@ export function machineDescription(): string {
 /** The corpus, its elbow clustering and (built on first use) the 4-cluster split of LoRA-Split. */
 export interface ReproSetup extends EmbeddedSetup {
   elbowK: number;
+  /** The rank of LoRA at HydraLoRA r=8's parameter budget with N = elbowK heads (counted on first use). */
+  matchedRank(): Promise<number>;
   split4(): ClusterResult;
 }
 
@@ -311,9 +421,14 @@ export interface ReproSetup extends EmbeddedSetup {
 export function reproSetup(o: RunOptions): ReproSetup {
   const setup = prepareEmbedded(o);
   let split: ClusterResult | undefined;
+  let matched: Promise<number> | undefined;
   return {
     ...setup,
     elbowK: setup.clustering.k,
+    matchedRank: () => {
+      matched ??= hydraBudgetRank(o.model, 8, setup.clustering.k);
+      return matched;
+    },
     split4: () => {
       split ??= findComponents(setup.trainTexts, { k: 4, kMax: Math.max(4, o.kMax), seed: 0 });
       return split;
@@ -321,14 +436,15 @@ export function reproSetup(o: RunOptions): ReproSetup {
   };
 }
 
-/** The rank a method gets with `components` components. */
-export function rankOf(m: ReproMethod, components: number): number {
-  return m.r === 'components' ? COMPONENT_LORA_RANK * components : m.r;
+/** The rank a method gets with `components` components (and `matchedRank` for HydraLoRA's budget). */
+export function rankOf(m: ReproMethod, components: number, matchedRank = 0): number {
+  return m.r === 'components' ? COMPONENT_LORA_RANK * components : m.r === 'hydra-budget' ? matchedRank : m.r;
 }
 
 /** A row's label: the rank and K filled in where they depend on the data. */
-function rowLabel(m: ReproMethod, heads: number, components: number): string {
+function rowLabel(m: ReproMethod, heads: number, components: number, matchedRank: number): string {
   const label = m.label.replace('r=8×K', `r=${rankOf(m, components)}`).replace('K×', `${components}×`);
+  if (m.r === 'hydra-budget') return `${label} (r=${matchedRank})`;
   return m.heads === 'elbow' ? `${label}, N=${heads}` : label;
 }
 
@@ -377,7 +493,7 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     label: `${m.id} seed ${task.seed}`,
     out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
     method: m.method,
-    r: rankOf(m, setup.components.length),
+    r: rankOf(m, setup.components.length, m.r === 'hydra-budget' ? await setup.matchedRank() : 0),
     heads: headsOf(m, setup.elbowK),
     seed: task.seed,
     clustering: m.heads === 'split4' ? setup.split4() : setup.clustering,
@@ -398,7 +514,9 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   mkdirSync(o.out, { recursive: true });
   const setup = reproSetup(o);
   const { components, elbowK } = setup;
+  const matchedRank = methods.some((m) => m.r === 'hydra-budget') ? await setup.matchedRank() : 0;
   info(`the clustering (${setup.clustering.criterion}) picks N = ${elbowK}`);
+  const loraRef = LORA_REFERENCES.find((id) => methods.some((m) => m.id === id)) ?? LORA_REFERENCES[0]!;
 
   const tasks: ReproTask[] = methods.flatMap((m) =>
     m.method === 'base' ? [{ methodId: m.id, seed: 0 }] : o.seeds.map((seed) => ({ methodId: m.id, seed })),
@@ -420,7 +538,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       : pairedComparison(hitsOf(id), hitsOf(ref), { seed: 0 });
   const rows: ReproRow[] = methods.map((m) => {
     const mine = runsOf(m.id);
-    const vsLora = paired(m.id, 'lora-r8');
+    const vsLora = paired(m.id, loraRef);
     const vsHydra = paired(m.id, 'hydra');
     const heads = headsOf(m, elbowK);
     const first = mine[0]!;
@@ -428,9 +546,9 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
     return {
       id: m.id,
       // N chosen by the elbow and the rank of 'lora-mix' are part of the label (they depend on the data).
-      label: rowLabel(m, heads, components.length),
+      label: rowLabel(m, heads, components.length, matchedRank),
       method: m.method,
-      r: rankOf(m, components.length),
+      r: rankOf(m, components.length, matchedRank),
       heads,
       ...(m.note ? { note: m.note } : {}),
       trainable: first.trainable,
@@ -446,6 +564,7 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
       ...(vsLora ? { vsLora } : {}),
       ...(vsHydra ? { vsHydra } : {}),
       ...(hub.length ? { lorahub: hub } : {}),
+      ...routerSummary(mine, heads),
     };
   });
   const table1 =
@@ -492,8 +611,17 @@ function writeReproOutputs(
     headers: pairedHeaders,
     body: pairedBody,
     summary,
-  } = pairedSection(rows, o.seeds.length);
-  const chart = pairedChart(rows, o.seeds.length);
+  } = pairedSection(rows, o.seeds.length, loraReferenceLabel(rows));
+  const chart = pairedChart(rows, o.seeds.length, loraReferenceLabel(rows));
+  const router = routerTable(rows);
+  const routerSection = router.body.length
+    ? [
+        'Router diagnostics on the held-out examples: I(head; component) between the known component of a token and the head it is routed to (ω read as the routed head’s distribution), per adapted layer, then averaged over layers; mean ± 95% t-interval over seeds. 0 = every component uses the heads alike; ln N = each component has a head of its own.',
+        '',
+        markdownTable(router.headers, router.body),
+        '',
+      ]
+    : [];
   const gapSentence = table1 ? table1Sentence(rows, table1) : '';
   const date = new Date().toISOString();
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}.`);
@@ -539,6 +667,7 @@ function writeReproOutputs(
           '',
         ]
       : []),
+    ...routerSection,
     ...hubSection,
     ...notes,
     '',
@@ -593,6 +722,28 @@ function writeReproOutputs(
           },
         ]
       : []),
+    ...(router.body.length
+      ? [
+          {
+            title: 'Router: I(head; component) per layer',
+            note: routerSection[0],
+            html: `${markdownTableToHtml(router.headers, router.body)}${lineChart(
+              'I(head; component) per adapted layer, mean over seeds (nats)',
+              rows.flatMap((r) =>
+                r.router
+                  ? [
+                      {
+                        name: r.label,
+                        points: r.router.layers.map((l, i) => [i, l.mutualInformation] as [number, number]),
+                      },
+                    ]
+                  : [],
+              ),
+              { xLabel: 'adapted layer (model order)', yLabel: 'nats' },
+            )}`,
+          },
+        ]
+      : []),
     {
       title: 'Accuracy by component, mean ± 95% CI',
       html: barChart(
@@ -644,23 +795,25 @@ function writeReproOutputs(
 }
 
 /**
- * The paired-differences table (each method against LoRA r=8 and against HydraLoRA) and a
+ * The paired-differences table (each method against LoRA — at HydraLoRA's budget when that row
+ * ran, else r=8 — and against HydraLoRA) and a
  * sentence naming the differences the data can see: the 95% interval excludes 0 and McNemar's
  * p < 0.05.
  */
 export function pairedSection(
   rows: readonly ReproRow[],
   seeds: number,
+  loraLabel = 'LoRA r=8',
 ): { table: string; headers: string[]; body: (string | number)[][]; summary: string } {
   const withPairs = rows.filter((r) => r.vsLora || r.vsHydra);
   if (withPairs.length === 0) return { table: '', headers: [], body: [], summary: '' };
   const cell = (p: PairedComparison | undefined) => (p ? formatPaired(p) : '—');
-  const headers = ['method', 'pairs', 'vs LoRA r=8', 'vs HydraLoRA'];
+  const headers = ['method', 'pairs', `vs ${loraLabel}`, 'vs HydraLoRA'];
   const body = withPairs.map((r) => [r.label, (r.vsLora ?? r.vsHydra)!.n, cell(r.vsLora), cell(r.vsHydra)]);
   const real = withPairs.flatMap((r) =>
     (
       [
-        ['LoRA r=8', r.vsLora],
+        [loraLabel, r.vsLora],
         ['HydraLoRA', r.vsHydra],
       ] as const
     ).flatMap(([ref, p]) => (p?.real ? [`${r.label} vs ${ref} (${formatPaired(p)})`] : [])),
@@ -674,11 +827,11 @@ export function pairedSection(
 }
 
 /**
- * The paired differences as a chart (each method against LoRA r=8 and against HydraLoRA, in
+ * The paired differences as a chart (each method against the LoRA reference and against HydraLoRA, in
  * points, with the 95% paired-bootstrap interval; real differences filled), or '' when no row
  * was paired. It leads the markdown and the report: the table is wide, the chart reads at a glance.
  */
-export function pairedChart(rows: readonly ReproRow[], seeds: number): string {
+export function pairedChart(rows: readonly ReproRow[], seeds: number, loraLabel = 'LoRA r=8'): string {
   const panel = (name: string, pick: (r: ReproRow) => PairedComparison | undefined) => ({
     name,
     rows: rows.flatMap((r) => {
@@ -688,7 +841,7 @@ export function pairedChart(rows: readonly ReproRow[], seeds: number): string {
         : [];
     }),
   });
-  const panels = [panel('vs LoRA r=8', (r) => r.vsLora), panel('vs HydraLoRA', (r) => r.vsHydra)].filter(
+  const panels = [panel(`vs ${loraLabel}`, (r) => r.vsLora), panel('vs HydraLoRA', (r) => r.vsHydra)].filter(
     (p) => p.rows.length > 0,
   );
   if (panels.length === 0) return '';
@@ -702,6 +855,12 @@ export function pairedChart(rows: readonly ReproRow[], seeds: number): string {
       order: rows.map((r) => r.label),
     },
   );
+}
+
+/** The label of the row the "vs LoRA" comparisons are against (LoRA at HydraLoRA's budget, else r=8). */
+function loraReferenceLabel(rows: readonly ReproRow[]): string {
+  const id = LORA_REFERENCES.find((x) => rows.some((r) => r.id === x));
+  return rows.find((r) => r.id === id)?.label ?? 'LoRA r=8';
 }
 
 /** Examples paired per comparison (every comparison pairs the same examples and seeds). */

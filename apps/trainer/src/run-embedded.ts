@@ -4,6 +4,7 @@
  * score it on every component's held-out split; then free the model and its adapter.
  */
 import path from 'node:path';
+import { type AdapterModel, injectAdapters } from '@hydralora/core-adapters';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
 import { loadPretrained } from '@hydralora/models';
 import {
@@ -16,7 +17,7 @@ import {
   type StepLog,
 } from '@hydralora/trainer';
 import { buildInstructionCorpus, type InstructionCorpus, writeCorpus } from './embedded/index.js';
-import { evaluateExamples } from './evaluate.js';
+import { evaluateExamples, type RouterUsage, routerUsage } from './evaluate.js';
 
 /** Options shared by the experiments on the embedded default (defaults as `hydralora demo`). */
 export interface RunOptions {
@@ -53,6 +54,8 @@ export interface EvalScores {
   trainSeconds: number;
   energyKWh: number;
   energyEstimated: boolean;
+  /** A learned router's usage per component and I(head; component) per layer on the held-out split. */
+  router?: RouterUsage;
 }
 
 /** Build and write the corpus (seed 0) under `out/data` and run the elbow clustering once. */
@@ -181,13 +184,21 @@ export async function trainAndEvaluate(
 ): Promise<EvalScores & { history: StepLog[] }> {
   const ft = await trainRun(setup, o, spec);
   try {
-    const componentIds =
-      routesByComponent(ft.adapter.config()) && spec.clustering
-        ? Int32Array.from(spec.clustering.model.assign(setup.testTexts))
+    const byCluster = routesByComponent(ft.adapter.config()) && spec.clustering;
+    // A learned router (HydraLoRA, LoRA-MoE) is watched on the held-out split with the known
+    // component of each example: its usage per component and I(head; component) per layer.
+    const routed = !byCluster && ft.adapter.config().num_heads > 1;
+    const componentIds = byCluster
+      ? Int32Array.from(spec.clustering!.model.assign(setup.testTexts))
+      : routed
+        ? Int32Array.from(setup.corpus.test, (e) => setup.components.indexOf(e.component))
         : undefined;
+    if (routed) ft.adapter.setTelemetry(true);
     const ev = await evaluateExamples(ft.pretrained, setup.corpus.test, componentIds ? { componentIds } : {});
+    const router = routed ? routerUsage(ft.adapter, setup.components) : undefined;
     return {
       ...scores(setup, ev.report),
+      ...(router ? { router } : {}),
       trainable: ft.trainable,
       percent: ft.basePercent,
       trainSeconds: ft.seconds,
@@ -198,5 +209,36 @@ export async function trainAndEvaluate(
   } finally {
     ft.adapter.dispose();
     ft.pretrained.model.dispose();
+  }
+}
+
+/**
+ * The rank of a LoRA on the same layers with as many trainable parameters as `trainable`:
+ * trainable / Σ(in + out features) over the adapter's layers, rounded (at least 1).
+ */
+export function budgetMatchedRank(adapter: AdapterModel, trainable: number): number {
+  const perRank = [...adapter.layers().values()].reduce((s, l) => s + l.inFeatures + l.outFeatures, 0);
+  return Math.max(1, Math.round(trainable / perRank));
+}
+
+/**
+ * The rank of a LoRA with HydraLoRA's parameter budget (rank `r`, `heads` B heads and the router,
+ * on every linear as the comparison trains them), counted on the base model at `model`.
+ */
+export async function hydraBudgetRank(model: string, r: number, heads: number): Promise<number> {
+  const pretrained = await loadPretrained(model);
+  try {
+    const adapter = injectAdapters(pretrained.model, {
+      method: 'hydra',
+      r,
+      lora_alpha: 2 * r,
+      num_heads: heads,
+      target_modules: 'all-linear',
+    });
+    const rank = budgetMatchedRank(adapter, adapter.parameterCount().trainable);
+    adapter.dispose();
+    return rank;
+  } finally {
+    pretrained.model.dispose();
   }
 }

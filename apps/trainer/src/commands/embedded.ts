@@ -16,7 +16,7 @@ export const EMBEDDED_MODEL = path.resolve(
 );
 
 /** The options the experiments on the embedded default share (defaults as `hydralora demo`). */
-export function embeddedOptions(command: Command): Command {
+export function embeddedOptions(command: Command, defaults: { steps?: number } = {}): Command {
   return command
     .addOption(
       new Option('--model <dir>', 'base model directory').default(
@@ -24,7 +24,7 @@ export function embeddedOptions(command: Command): Command {
         'the embedded tiny base (assets/tiny-base)',
       ),
     )
-    .option('--steps <n>', 'optimiser steps per run', intOption('--steps'), 250)
+    .option('--steps <n>', 'optimiser steps per run', intOption('--steps'), defaults.steps ?? 250)
     .option(
       '--per-component-train <n>',
       'training examples per component',

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
+import { REPRO_DEFAULT_STEPS } from '../repro.js';
 import { register as analyze } from './analyze.js';
 import { commandLine, register as repro, seedCount } from './repro.js';
 import { register as sweep } from './sweep.js';
@@ -29,6 +30,15 @@ describe('repro, analyze and sweep commands', () => {
     );
     expect(flags('analyze')).toEqual(expect.arrayContaining(['--adapter', '--model', '--out', '--data']));
     expect(flags('sweep')).toEqual(expect.arrayContaining(['--k', '--seeds', '--r', '--out', '--steps']));
+  });
+
+  it("repro defaults to 5 seeds at its own step budget; the demo's budget stays", () => {
+    const p = program();
+    const option = (cmd: string, flag: string) =>
+      p.commands.find((c) => c.name() === cmd)!.options.find((o) => o.long === flag)!.defaultValue;
+    expect(option('repro', '--seeds')).toEqual([0, 1, 2, 3, 4]);
+    expect(option('repro', '--steps')).toBe(REPRO_DEFAULT_STEPS);
+    expect(option('sweep', '--steps')).toBe(250);
   });
 
   it('reject bad values naming the flag and value', async () => {

@@ -1,6 +1,6 @@
 import { initBackend } from '@hydralora/gpu-backend';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { REPRO_METHODS, runRepro } from '../repro.js';
+import { DEFAULT_REPRO_METHODS, REPRO_DEFAULT_STEPS, REPRO_METHODS, runRepro } from '../repro.js';
 import { autoJobs } from '../repro-pool.js';
 import { intOption } from '../util/options.js';
 import { embeddedOptions, progressHooks } from './embedded.js';
@@ -39,17 +39,17 @@ export function register(program: Command): void {
     program
       .command('repro')
       .description(
-        "the paper's comparison on the embedded default: base, LoRA r=8/16/32, LoRA-Split 4×8, per-component LoRAs against one LoRA of their total rank on the mix (Table 1), HydraLoRA, the ablations, (IA)³, full fine-tuning, prompt tuning, P-tuning, prefix tuning, AdaLoRA and LoraHub over several seeds, with 95% intervals; writes results.json, results.md and report.html",
+        "the paper's comparison on the embedded default, over several seeds with 95% intervals and paired differences: by default the base model, LoRA at HydraLoRA's parameter budget, the Table 1 pair (per-component LoRAs against one LoRA of their total rank on the mix), HydraLoRA and its router ablations (head-diversity init, sample-level routing, load-balance loss), with router diagnostics; --methods all adds LoRA r=8/16/32, LoRA-Split 4×8, the uniform gate, N=1, LoRA-MoE, (IA)³, full fine-tuning, prompt, P- and prefix tuning, AdaLoRA and LoraHub; writes results.json, results.md and report.html",
       )
       .addOption(
         new Option('--seeds <n>', 'number of seeds (0..n-1)')
           .argParser(seedCount('--seeds'))
-          .default([0, 1, 2], '3'),
+          .default([0, 1, 2, 3, 4], '5'),
       )
       .option('--out <dir>', 'output directory', 'runs/repro')
       .option(
         '--methods <list>',
-        `comma-separated method ids: ${REPRO_METHODS.map((m) => m.id).join(', ')} (default: all)`,
+        `comma-separated method ids, or 'all': ${REPRO_METHODS.map((m) => m.id).join(', ')} (default: ${DEFAULT_REPRO_METHODS.join(',')})`,
         (v: string) => v.split(',').map((s) => s.trim()),
       )
       .option('--docs <file>', 'also write the markdown table here, e.g. docs/results/repro.md')
@@ -59,6 +59,7 @@ export function register(program: Command): void {
         jobsOption('--jobs'),
         'auto',
       ),
+    { steps: REPRO_DEFAULT_STEPS },
   ).action(async (o) => {
     const backend = await initBackend();
     const jobs = o.jobs === 'auto' ? autoJobs(backend.name) : (o.jobs as number);
