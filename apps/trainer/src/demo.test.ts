@@ -14,21 +14,23 @@ beforeAll(async () => {
   modelDir = makeTinyModel();
 });
 
+/** The demo at test size on the tiny model (every test adds its own `out`). */
+const tinyDemo = () => ({
+  model: modelDir,
+  seed: 0,
+  perComponentTrain: 40,
+  perComponentTest: 10,
+  steps: 4,
+  r: 4,
+  microBatchSize: 8,
+  lr: 1e-2,
+  kMax: 6,
+});
+
 describe('demo', () => {
   it('clusters, trains HydraLoRA and an equal-size LoRA, evaluates every component and writes the report', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'demo-out-'));
-    const r = await runDemo({
-      out,
-      model: modelDir,
-      seed: 0,
-      perComponentTrain: 40,
-      perComponentTest: 10,
-      steps: 4,
-      r: 4,
-      microBatchSize: 8,
-      lr: 1e-2,
-      kMax: 6,
-    });
+    const r = await runDemo({ ...tinyDemo(), out });
     expect(r.components).toHaveLength(6);
     expect(r.clustering.sse).toHaveLength(6);
     expect(r.clustering.nmi).toBeGreaterThan(0.5);
@@ -68,17 +70,7 @@ describe('demo', () => {
   });
 
   it('with jobs 2 trains the LoRA in a worker process beside HydraLoRA, with the same results and no leaked tensors', async () => {
-    const options = {
-      model: modelDir,
-      seed: 0,
-      perComponentTrain: 40,
-      perComponentTest: 10,
-      steps: 4,
-      r: 4,
-      microBatchSize: 8,
-      lr: 1e-2,
-      kMax: 6,
-    };
+    const options = tinyDemo();
     const before = tf.memory().numTensors;
     const one = await runDemo({ ...options, out: mkdtempSync(path.join(os.tmpdir(), 'demo-j1-')) });
     const out = mkdtempSync(path.join(os.tmpdir(), 'demo-j2-'));

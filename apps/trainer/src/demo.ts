@@ -23,7 +23,7 @@ import {
   type StepLog,
 } from '@hydralora/trainer';
 import { buildInstructionCorpus, writeCorpus } from './embedded/index.js';
-import { evaluateExamples, type RouterUsage, routerUsage } from './evaluate.js';
+import { evaluateExamples, meanMutualInformation, routerUsage } from './evaluate.js';
 import { type FinetuneTask, type FinetuneTaskResult, runFinetuneTask } from './finetune-task.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, heatmap, lineChart } from './report/svg.js';
@@ -202,7 +202,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const usage = routerUsage(hydra.adapter, components);
   if (usage)
     info(
-      `router: I(head; component) per layer ${meanMi(usage).toFixed(4)} nats on average (max over layers ${Math.max(...usage.layers.map((l) => l.mutualInformation)).toFixed(4)}; ln N = ${Math.log(clustering.k).toFixed(3)})`,
+      `router: I(head; component) per layer ${meanMutualInformation(usage).toFixed(4)} nats on average (max over layers ${Math.max(...usage.layers.map((l) => l.mutualInformation)).toFixed(4)}; ln N = ${Math.log(clustering.k).toFixed(3)})`,
     );
 
   const row = (
@@ -319,7 +319,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           },
           {
             title: 'Router diagnostics per layer',
-            note: `Mutual information I(head; component) between the known component of a held-out token and the head it is routed to (ω read as the distribution of the routed head), per adapted layer: 0 = every component uses the heads alike, ln N = ${Math.log(clustering.k).toFixed(3)} nats = each component on its own head. Mean over layers ${meanMi(usage).toFixed(4)} nats.`,
+            note: `Mutual information I(head; component) between the known component of a held-out token and the head it is routed to (ω read as the distribution of the routed head), per adapted layer: 0 = every component uses the heads alike, ln N = ${Math.log(clustering.k).toFixed(3)} nats = each component on its own head. Mean over layers ${meanMutualInformation(usage).toFixed(4)} nats.`,
             html: markdownTableToHtml(
               ['layer', 'I(head; component), nats', 'of ln N', 'routing entropy, nats'],
               usage.layers.map((l) => [
@@ -429,11 +429,6 @@ export function componentLiveness(
       ? `No dead component: some method reaches ${pct(threshold)} or more on every component (best: ${bests}).`
       : `Dead components (every method under ${pct(threshold)}): ${dead.join(', ')} (best: ${bests}).`;
   return { best, dead, threshold, summary };
-}
-
-/** Mean over adapted layers of I(head; component). */
-function meanMi(usage: RouterUsage): number {
-  return usage.layers.reduce((s, l) => s + l.mutualInformation, 0) / Math.max(1, usage.layers.length);
 }
 
 /**

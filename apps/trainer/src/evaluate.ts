@@ -87,6 +87,11 @@ export function routerUsage(adapter: AdapterModel, components: readonly string[]
   return { rows: [...components], values, entropy, layers };
 }
 
+/** Mean over adapted layers of I(head; component) (nats). */
+export function meanMutualInformation(usage: Pick<RouterUsage, 'layers'>): number {
+  return usage.layers.reduce((s, l) => s + l.mutualInformation, 0) / Math.max(1, usage.layers.length);
+}
+
 /** Router usage per known component (mean over layers) and, per adapted layer, I(head; component). */
 export interface RouterUsage {
   rows: string[];

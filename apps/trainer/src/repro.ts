@@ -15,6 +15,7 @@ import { activeBackend } from '@hydralora/gpu-backend';
 import { type ClusterResult, findComponents } from '@hydralora/intrinsic-clustering';
 import type { StepLog } from '@hydralora/trainer';
 import * as tf from '@tensorflow/tfjs-core';
+import { meanMutualInformation } from './evaluate.js';
 import { markdownTable, markdownTableToHtml, renderReport, writeReport } from './report/html.js';
 import { barChart, intervalChart, lineChart } from './report/svg.js';
 import { COMPONENT_LORA_RANK, runPerComponentRepro } from './repro-components.js';
@@ -303,9 +304,7 @@ export function routerSummary(runs: readonly ReproRun[], heads: number): { route
   const maxLayer = layers.reduce((a, b) => (b.mutualInformation > a.mutualInformation ? b : a));
   return {
     router: {
-      mutualInformation: meanInterval(
-        usages.map((u) => u.layers.reduce((s, l) => s + l.mutualInformation, 0) / u.layers.length),
-      ),
+      mutualInformation: meanInterval(usages.map(meanMutualInformation)),
       maxLayer,
       lnHeads: Math.log(heads),
       entropy: layerMean((u) => u.entropy),
@@ -606,6 +605,8 @@ export function writeReproOutputs(
   ]);
   const table = markdownTable(headers, body);
   // the cost in a table of its own: the accuracy table stays narrow enough to read at a glance
+  const costNote =
+    'training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).';
   const costHeaders = ['method', 'train s (mean per seed)', 'energy kWh (sum over seeds)'];
   const costBody = rows
     .filter((r) => r.method !== 'base')
@@ -614,13 +615,14 @@ export function writeReproOutputs(
       r.trainSeconds.mean.toFixed(1),
       `${r.energyKWh.toExponential(2)}${r.energyEstimated ? ' (est.)' : ''}`,
     ]);
+  const loraLabel = loraReferenceLabel(rows);
   const {
     table: pairedTable,
     headers: pairedHeaders,
     body: pairedBody,
     summary,
-  } = pairedSection(rows, o.seeds.length, loraReferenceLabel(rows));
-  const chart = pairedChart(rows, o.seeds.length, loraReferenceLabel(rows));
+  } = pairedSection(rows, o.seeds.length, loraLabel);
+  const chart = pairedChart(rows, o.seeds.length, loraLabel);
   const router = routerTable(rows);
   const routerSection = router.body.length
     ? [
@@ -667,7 +669,7 @@ export function writeReproOutputs(
     '',
     table,
     '',
-    'Cost: training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).',
+    `Cost: ${costNote}`,
     '',
     markdownTable(costHeaders, costBody),
     '',
@@ -728,7 +730,7 @@ export function writeReproOutputs(
     { title: 'Held-out exact match per component (%)', html: markdownTableToHtml(headers, body) },
     {
       title: 'Cost',
-      note: 'Training time is the mean per seed; energy is the sum over seeds ("est." = estimated, not measured).',
+      note: `${costNote[0]!.toUpperCase()}${costNote.slice(1)}`,
       html: markdownTableToHtml(costHeaders, costBody),
     },
     ...(pairedTable
