@@ -121,7 +121,7 @@ export async function runPerComponentRepro(
   setup: EmbeddedSetup,
   o: RunOptions,
   spec: { label: string; out: string; seed: number },
-): Promise<EvalScores & { history: [] }> {
+): Promise<{ run: EvalScores & { history: [] }; pool: ComponentLoras }> {
   const { corpus } = setup;
   const hits: boolean[] = new Array(corpus.test.length).fill(false);
   const perComponent: Record<string, number> = {};
@@ -130,7 +130,7 @@ export async function runPerComponentRepro(
     o.onInfo?.(`${spec.label}: ${c}: accuracy ${(100 * perComponent[c]).toFixed(1)}% with its own LoRA`);
   });
   const k = setup.components.length;
-  return {
+  const run = {
     perComponent,
     overall: hits.filter(Boolean).length / Math.max(1, hits.length),
     hits,
@@ -139,6 +139,7 @@ export async function runPerComponentRepro(
     trainSeconds: loras.trainSeconds,
     energyKWh: loras.energyKWh,
     energyEstimated: loras.energyEstimated,
-    history: [],
+    history: [] as [],
   };
+  return { run, pool: loras };
 }

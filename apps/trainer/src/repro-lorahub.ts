@@ -17,7 +17,12 @@ import { saveAdapter } from '@hydralora/core-adapters';
 import { EnergyMeter } from '@hydralora/gpu-backend';
 import { loadPretrained } from '@hydralora/models';
 import { loraHub, textTokenizer, toInstructionRecords } from '@hydralora/trainer';
-import { COMPONENT_LORA_RANK, scoreComponent, trainComponentLoras } from './repro-components.js';
+import {
+  COMPONENT_LORA_RANK,
+  type ComponentLoras,
+  scoreComponent,
+  trainComponentLoras,
+} from './repro-components.js';
 import type { EmbeddedSetup, EvalScores, RunOptions } from './run-embedded.js';
 
 /** The row's settings: the LoRAs' rank, the examples the weights are fitted on, the search budget. */
@@ -43,14 +48,19 @@ export interface LoraHubCell {
 
 export type LoraHubRun = EvalScores & { history: []; lorahub: LoraHubCell };
 
-/** Train the per-component LoRAs, compose them per component with LoraHub, score the compositions. */
+/**
+ * Train the per-component LoRAs (or take `trained`, the pool the Table 1 row of the same seed
+ * trained: the same LoRAs), compose them per component with LoraHub, score the compositions. The
+ * row's training time and energy include the pool's either way.
+ */
 export async function runLoraHubRepro(
   setup: EmbeddedSetup,
   o: RunOptions,
   spec: { label: string; out: string; seed: number },
+  trained?: ComponentLoras,
 ): Promise<LoraHubRun> {
   const { components, corpus } = setup;
-  const pool = await trainComponentLoras(setup, o, spec);
+  const pool = trained ?? (await trainComponentLoras(setup, o, spec));
   const { dirs, stepsPerLora } = pool;
   let trainSeconds = pool.trainSeconds;
   let energyKWh = pool.energyKWh;

@@ -30,6 +30,11 @@ export interface ReproTask {
   methodId: string;
   seed: number;
   finetune?: FinetuneTask;
+  /**
+   * On a `per-component` task: also compose its LoRAs with LoraHub (the `lorahub` row of the same
+   * seed), so that the pool both rows use is trained once.
+   */
+  withLoraHub?: boolean;
 }
 
 export type ToWorker = {

@@ -49,12 +49,14 @@ describe('repro', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'repro-'));
     const docs = path.join(out, 'docs', 'results', 'repro.md');
     const before = tf.memory().numTensors;
+    const infos: string[] = [];
     const r = await runRepro({
       ...small(out),
       seeds: [0],
       methods: ['all'],
       commandLine: 'hydralora repro --seeds 1',
       docs,
+      onInfo: (m) => infos.push(m),
     });
     expect(tf.memory().numTensors).toBe(before);
     expect(r.rows.map((x) => x.id)).toEqual(REPRO_METHODS.map((m) => m.id));
@@ -191,8 +193,17 @@ describe('repro', () => {
     expect(hub.adapters).toEqual(r.components);
     expect(hub.stepsPerLora).toBe(Math.ceil(2 / r.components.length));
     expect(Object.keys(hub.weights)).toEqual(r.components);
+    // its pool is the Table 1 row's per-component LoRAs of the same seed, trained once for both
     const runDir = path.join(out, 'runs', 'lorahub-seed0');
-    const pool = r.components.map((c) => path.join(runDir, 'loras', c, 'adapter'));
+    const pool = r.components.map((c) =>
+      path.join(out, 'runs', 'per-component-seed0', 'loras', c, 'adapter'),
+    );
+    expect(existsSync(path.join(runDir, 'loras'))).toBe(false);
+    for (const c of r.components)
+      expect(infos.filter((m) => m.includes(`: LoRA r=8 on ${c} (`))).toEqual([
+        `per-component seed 0: LoRA r=8 on ${c} (12 examples, ${hub.stepsPerLora} steps)`,
+      ]);
+    expect(hubRow.trainSeconds.mean).toBeGreaterThanOrEqual(byId.get('per-component')!.trainSeconds.mean);
     const sources = await readLoraHubAdapters(pool);
     for (const c of r.components) {
       const w = hub.weights[c]!;
@@ -340,7 +351,8 @@ describe('repro', () => {
   });
 
   it('gives the same results with the trainings spread over worker processes (--jobs 2)', async () => {
-    const methods = ['base', 'lora-r8', 'split', 'hydra', 'adalora', 'lorahub'];
+    // per-component and lorahub share one pool per seed: the worker's per-component task composes it
+    const methods = ['base', 'lora-r8', 'split', 'hydra', 'adalora', 'per-component', 'lorahub'];
     const one = await runRepro({
       ...small(mkdtempSync(path.join(os.tmpdir(), 'repro-j1-'))),
       seeds: [0, 1],
@@ -390,7 +402,7 @@ describe('repro', () => {
         'hydra seed 1',
         'lora-r8 seed 0',
         'lora-r8 seed 1',
-        ...one.components.flatMap((c) => [`lorahub seed 0 ${c}`, `lorahub seed 1 ${c}`]),
+        ...one.components.flatMap((c) => [`per-component seed 0 ${c}`, `per-component seed 1 ${c}`]),
         'split seed 0',
         'split seed 1',
       ].sort(),

@@ -465,7 +465,12 @@ export function adaloraSchedule(steps: number): { tinit: number; tfinal: number;
 }
 
 /** One cell of the comparison: a method (`base` ignores the seed) trained and scored with one seed. */
-export type ReproRun = EvalScores & { history: StepLog[]; lorahub?: LoraHubCell };
+export type ReproRun = EvalScores & {
+  history: StepLog[];
+  lorahub?: LoraHubCell;
+  /** A `per-component` task run `withLoraHub`: the `lorahub` row's cell of the same seed. */
+  lorahubRun?: ReproRun;
+};
 
 export async function runReproTask(setup: ReproSetup, o: RunOptions, task: ReproTask): Promise<ReproRun> {
   const m = REPRO_METHODS.find((x) => x.id === task.methodId);
@@ -475,18 +480,17 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
     return { ...(await evaluateBase(setup, o.model)), history: [] };
   }
   o.onInfo?.(`${m.label}: seed ${task.seed}`);
-  if (m.method === 'per-component')
-    return runPerComponentRepro(setup, o, {
-      label: `${m.id} seed ${task.seed}`,
-      out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
-      seed: task.seed,
-    });
-  if (m.method === 'lorahub')
-    return runLoraHubRepro(setup, o, {
-      label: `${m.id} seed ${task.seed}`,
-      out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
-      seed: task.seed,
-    });
+  const spec = (id: string) => ({
+    label: `${id} seed ${task.seed}`,
+    out: path.join(o.out, 'runs', `${id}-seed${task.seed}`),
+    seed: task.seed,
+  });
+  if (m.method === 'per-component') {
+    const { run, pool } = await runPerComponentRepro(setup, o, spec(m.id));
+    if (!task.withLoraHub) return run;
+    return { ...run, lorahubRun: await runLoraHubRepro(setup, o, spec('lorahub'), pool) };
+  }
+  if (m.method === 'lorahub') return runLoraHubRepro(setup, o, spec(m.id));
   const adapter = typeof m.adapter === 'function' ? m.adapter(o) : m.adapter;
   return trainAndEvaluate(setup, o, {
     label: `${m.id} seed ${task.seed}`,
@@ -517,8 +521,19 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   info(`the clustering (${setup.clustering.criterion}) picks N = ${elbowK}`);
   const loraRef = LORA_REFERENCES.find((id) => methods.some((m) => m.id === id)) ?? LORA_REFERENCES[0]!;
 
+  // With both the Table 1 row and LoraHub, the per-component task composes its own pool with
+  // LoraHub: the same LoRAs (same data, steps and seed) are not trained twice.
+  const sharePool = ['per-component', 'lorahub'].every((id) => methods.some((m) => m.id === id));
   const tasks: ReproTask[] = methods.flatMap((m) =>
-    m.method === 'base' ? [{ methodId: m.id, seed: 0 }] : o.seeds.map((seed) => ({ methodId: m.id, seed })),
+    m.method === 'base'
+      ? [{ methodId: m.id, seed: 0 }]
+      : m.id === 'lorahub' && sharePool
+        ? []
+        : o.seeds.map((seed) => ({
+            methodId: m.id,
+            seed,
+            ...(m.id === 'per-component' && sharePool ? { withLoraHub: true } : {}),
+          })),
   );
   let runs: ReproRun[];
   if (jobs === 1) {
@@ -527,6 +542,12 @@ export async function runRepro(o: ReproOptions): Promise<ReproResult> {
   } else {
     info(`running ${tasks.length} trainings on ${Math.min(jobs, tasks.length)} worker processes`);
     runs = await runPool<ReproRun>(tasks, jobs, activeBackend()?.name ?? 'auto', o);
+  }
+  for (const [i, run] of [...runs.entries()]) {
+    if (!run.lorahubRun) continue;
+    tasks.push({ methodId: 'lorahub', seed: tasks[i]!.seed });
+    runs.push(run.lorahubRun);
+    delete run.lorahubRun;
   }
 
   const runsOf = (id: string) => runs.filter((_, i) => tasks[i]!.methodId === id);
