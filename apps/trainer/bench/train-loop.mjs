@@ -103,6 +103,37 @@ console.log(
 console.log(
   `  HydraLoRA/LoRA CPU time per token: median ${med(cpuRatios).toFixed(3)}, mean ${mean(cpuRatios).toFixed(3)} (per round ${cpuRatios.map((r) => r.toFixed(3)).join(', ')})`,
 );
+// The floor the ratio cannot go under unless HydraLoRA's extra products run faster per
+// multiply-add than the rest of the step: multiply-adds per token of a training step (frozen
+// base: dX only; adapters: forward, dX and dW; attention's two products each way; tied LM head),
+// from the base's config.
+const cfg = JSON.parse(readFileSync(path.join(base, 'config.json'), 'utf8'));
+function macsPerToken(method, seq, r = 8, heads = 4) {
+  const h = cfg.hidden_size;
+  const kv = (h / cfg.num_attention_heads) * cfg.num_key_value_heads;
+  const f = cfg.intermediate_size;
+  // [in, out] of q, k, v, o, gate, up, down
+  const linears = [
+    [h, h],
+    [h, kv],
+    [h, kv],
+    [h, h],
+    [h, f],
+    [h, f],
+    [f, h],
+  ];
+  let perLayer = 0;
+  for (const [k, d] of linears) {
+    perLayer += 2 * k * d; // base forward + dX
+    perLayer += method === 'lora' ? 3 * r * (k + d) : 3 * (r * k + heads * r * d + heads * k);
+  }
+  perLayer += 3 * 2 * seq * h; // QKᵀ and A·V, forward + two backward products (full square)
+  return cfg.num_hidden_layers * perLayer + 2 * h * cfg.vocab_size;
+}
+const floor = (seq) => (macsPerToken('hydra', seq) / macsPerToken('lora', seq)).toFixed(3);
+console.log(
+  `  multiply-add ratio of the two steps (the ratio if every product ran at one speed and nothing else took time): ${floor(64)} at 64 tokens per sequence, ${floor(128)} at 128`,
+);
 const json = arg('--json');
 if (json)
   writeFileSync(json, `${JSON.stringify({ steps, rounds, ...result, ratios, cpuRatios }, null, 2)}\n`);

@@ -84,18 +84,22 @@ describe('findComponents', () => {
 
   it('warns, naming the empty clusters, when K = 3 is forced on 20 identical documents', () => {
     const same = Array.from({ length: 20 }, () => 'the same instruction about apples and pears');
-    const result = findComponents(same, { kMax: 3, k: 3 });
-    expect(result.sizes).toEqual([20, 0, 0]);
-    expect(result.warnings).toEqual([
-      'the corpus has 1 distinct document(s) for K = 3: at most 1 cluster(s) can differ',
-      'K = 3: cluster(s) 1, 2 are empty (sizes [20, 0, 0]); the documents do not separate into 3 groups: use a smaller K',
-    ]);
+    // both algorithms keep identical documents together (spectral clusters the distinct rows)
+    for (const algorithm of ['kmeans', 'spectral'] as const) {
+      const result = findComponents(same, { kMax: 3, k: 3, algorithm });
+      expect(result.sizes).toEqual([20, 0, 0]);
+      expect(result.warnings).toEqual([
+        'the corpus has 1 distinct document(s) for K = 3: at most 1 cluster(s) can differ',
+        'K = 3: cluster(s) 1, 2 are empty (sizes [20, 0, 0]); the documents do not separate into 3 groups: use a smaller K',
+      ]);
+    }
     // a corpus that does separate has no warnings
     const varied = Array.from(
       { length: 30 },
       (_, i) => `${['apple pear', 'car truck', 'violin piano'][i % 3]} ${i}`,
     );
-    expect(findComponents(varied, { kMax: 3, k: 3 }).warnings).toEqual([]);
+    expect(findComponents(varied, { kMax: 3, k: 3, algorithm: 'kmeans' }).warnings).toEqual([]);
+    expect(findComponents(varied, { kMax: 3, k: 3, algorithm: 'spectral' }).warnings).toEqual([]);
   });
 
   it('applies silhouetteTolerance to the returned silhouette curve', () => {
@@ -112,7 +116,7 @@ describe('findComponents', () => {
   });
 
   it("restartSelection 'silhouette' keeps, at each K, the start with the largest silhouette", () => {
-    const config = { reduction: 'sparse', kMax: 6, restarts: 4, seed: 3 } as const;
+    const config = { algorithm: 'kmeans', reduction: 'sparse', kMax: 6, restarts: 4, seed: 3 } as const;
     const bySse = findComponents(texts, config);
     const bySilhouette = findComponents(texts, { ...config, restartSelection: 'silhouette' });
     const { matrix } = TfidfVectorizer.fitTransform(texts, clusterTfidfConfigSchema.parse({}));

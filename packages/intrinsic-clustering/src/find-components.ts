@@ -9,12 +9,13 @@ import { type Elbow, kneedle } from './elbow.js';
 import { ClusterModel, normalizeDenseRows } from './model.js';
 import { cosineSilhouette, type FeatureRows, silhouetteChoice } from './silhouette.js';
 import { type KMeansFit, type KMeansOptions, sparseKMeans } from './sparse-kmeans.js';
+import { spectralClusterer } from './spectral.js';
 import { truncatedSvd } from './svd.js';
 import { TfidfVectorizer } from './tfidf.js';
 
 /** A progress event: `stage` runs `done` of `total` steps (K values for `'kmeans'`). */
 export interface ProgressEvent {
-  stage: 'features' | 'svd' | 'kmeans';
+  stage: 'features' | 'svd' | 'graph' | 'kmeans';
   done: number;
   total: number;
 }
@@ -41,6 +42,8 @@ export interface ClusterResult {
   topTerms: string[][];
   /** Vocabulary size and the feature space used. */
   features: { vocabulary: number; reduction: 'sparse' | 'svd'; dims: number };
+  /** The clustering algorithm that ran (`'auto'` resolved by the corpus size). */
+  algorithm: 'kmeans' | 'spectral';
   /** The fitted model: `model.assign(texts)` labels new text; `model.toJSON()` stores it. */
   model: ClusterModel;
   /** Signs that the clustering is degenerate (empty clusters, fewer distinct documents than K). */
@@ -70,9 +73,15 @@ export function findComponents(
 
   let components: Float64Array | undefined;
   let svdRows: FeatureRows | undefined;
+  const algorithm =
+    options.algorithm === 'auto'
+      ? texts.length <= options.spectralMaxDocuments
+        ? 'spectral'
+        : 'kmeans'
+      : options.algorithm;
   const kmeansOptions = {
     seed: options.seed,
-    restarts: options.restarts,
+    restarts: options.restarts ?? (algorithm === 'spectral' ? 10 : 3),
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   };
@@ -91,6 +100,16 @@ export function findComponents(
     fitOnce = (k, o) => sparseKMeans(matrix, k, o);
   }
   const features = svdRows ?? matrix;
+  if (algorithm === 'spectral') {
+    onProgress?.({ stage: 'graph', done: 0, total: 1 });
+    fitOnce = spectralClusterer(features, {
+      neighbors: options.spectralNeighbors,
+      weighting: options.spectralWeighting,
+      dims: largestK,
+      seed: options.seed,
+    });
+    onProgress?.({ stage: 'graph', done: 1, total: 1 });
+  }
   const cluster: (k: number) => KMeansFit =
     options.restartSelection === 'silhouette'
       ? (k) => bestBySilhouette(k, kmeansOptions, fitOnce, features)
@@ -107,6 +126,7 @@ export function findComponents(
     sizes,
     topTerms: model.topTerms(options.topTerms),
     features: { vocabulary: vectorizer.vocabulary.length, reduction: options.reduction, dims: model.dims },
+    algorithm,
     model,
   };
 }
@@ -219,7 +239,7 @@ function clusterSizes(labels: ArrayLike<number>, k: number): number[] {
 }
 
 /** What {@link findComponentsInEmbeddings} returns: the curves and the clustering, no text model. */
-export type EmbeddingClusterResult = Omit<ClusterResult, 'topTerms' | 'features' | 'model'> & {
+export type EmbeddingClusterResult = Omit<ClusterResult, 'topTerms' | 'features' | 'model' | 'algorithm'> & {
   /** `k × dims` row-major centroids of the unit-normalised vectors. */
   centroids: Float64Array;
   /** Dimensions of the vectors. */
@@ -259,7 +279,7 @@ export function findComponentsInEmbeddings(
   normalizeDenseRows(rows, dims);
   const kmeansOptions = {
     seed: options.seed,
-    restarts: options.restarts,
+    restarts: options.restarts ?? 3,
     maxIterations: options.maxIterations,
   };
   const cluster = (k: number) => denseKMeans(rows, dims, k, kmeansOptions);

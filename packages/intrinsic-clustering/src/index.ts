@@ -31,6 +31,16 @@ export type { FeatureRows } from './silhouette.js';
 export { cosineSilhouette, silhouetteChoice } from './silhouette.js';
 export type { KMeansFit, KMeansOptions } from './sparse-kmeans.js';
 export { sparseKMeans } from './sparse-kmeans.js';
+export type { KnnWeighting, SpectralEmbedding } from './spectral.js';
+export {
+  clusterMeans,
+  cosineKnnGraph,
+  distinctRows,
+  spectralClusterer,
+  spectralEmbedding,
+  spectralFit,
+  spectralLabels,
+} from './spectral.js';
 export { ENGLISH_STOP_WORDS } from './stop-words.js';
 export type { SvdOptions, SvdResult } from './svd.js';
 export { truncatedSvd } from './svd.js';
