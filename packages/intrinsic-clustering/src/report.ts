@@ -9,6 +9,8 @@ export interface ClusterReport {
   elbow: { k: number; method: string; forced: boolean; difference: number[] };
   /** What chose `k` (`'silhouette'` or `'elbow'`; `k` forced: see `elbow.forced`). */
   criterion: 'elbow' | 'silhouette';
+  /** The clustering that ran (`'kmeans'` or `'spectral'`; `'auto'` resolved). */
+  algorithm: ClusterResult['algorithm'];
   /** Mean cosine silhouette for K = 1..k_max (`null` at K = 1). */
   silhouette: (number | null)[];
   labels: number[];
@@ -33,6 +35,7 @@ export function toReport(result: ClusterResult): ClusterReport {
       difference: result.elbow.difference,
     },
     criterion: result.criterion,
+    algorithm: result.algorithm,
     silhouette: result.silhouette,
     labels: result.labels,
     sizes: result.sizes,

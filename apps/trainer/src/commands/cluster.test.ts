@@ -40,6 +40,7 @@ describe('hydralora cluster', () => {
     );
     expect(report.k).toBe(3);
     expect(report.criterion).toBe('elbow');
+    expect(report.algorithm).toBe('kmeans');
     expect(report.sse).toHaveLength(6);
     expect(report.labels).toHaveLength(30);
     expect(report.sizes).toEqual([10, 10, 10]);
@@ -59,6 +60,19 @@ describe('hydralora cluster', () => {
     expect(report.elbow.k).toBe(3);
     const text = await runCluster(corpus, defaults);
     expect(text).toContain('chosen K = 6 (largest silhouette, 1.000; the SSE elbow would pick 3)');
+  });
+
+  it('clusters spectrally with --algorithm spectral: identical documents share a cluster', async () => {
+    const report = JSON.parse(await runCluster(corpus, { ...defaults, algorithm: 'spectral', json: true }));
+    expect(report.algorithm).toBe('spectral');
+    expect(report.labels).toHaveLength(30);
+    const byText = new Map<string, Set<number>>();
+    rows.forEach((r, i) => {
+      const key = `${r.instruction} ${r.input}`;
+      byText.set(key, (byText.get(key) ?? new Set()).add(report.labels[i]));
+    });
+    for (const labels of byText.values()) expect(labels.size).toBe(1);
+    expect(report.sizes.reduce((a: number, b: number) => a + b, 0)).toBe(30);
   });
 
   it('prints the elbow plot and clusters for people, and honours --k', async () => {
@@ -116,5 +130,8 @@ describe('hydralora cluster', () => {
     await expect(
       program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--criterion', 'gap']),
     ).rejects.toThrow(/--criterion must be silhouette or elbow, got 'gap'/);
+    await expect(
+      program.parseAsync(['node', 'hydralora', 'cluster', corpus, '--algorithm', 'dbscan']),
+    ).rejects.toThrow(/--algorithm must be kmeans, spectral or auto, got 'dbscan'/);
   });
 });

@@ -29,8 +29,10 @@ export interface ClusterCommandOptions {
   maxDf?: number;
   sublinearTf?: boolean;
   criterion?: 'elbow' | 'silhouette';
+  algorithm?: 'kmeans' | 'spectral' | 'auto';
   ngram: [number, number];
-  restarts: number;
+  /** k-means++ starts per K; unset: the library's (3 for k-means, 10 for spectral). */
+  restarts?: number;
   saveModel?: string;
   progress: boolean;
   quiet?: boolean;
@@ -94,9 +96,10 @@ export async function runCluster(file: string, options: ClusterCommandOptions): 
     kMax: options.kMax,
     k: options.k,
     seed: options.seed,
-    restarts: options.restarts,
+    ...(options.restarts !== undefined ? { restarts: options.restarts } : {}),
     reduction: options.reduction,
     ...(options.criterion ? { criterion: options.criterion } : {}),
+    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
     tfidf: {
       stopWords: options.stopWords ? 'english' : undefined,
       minDf: options.minDf,
@@ -134,7 +137,11 @@ export function register(program: Command): void {
     .option('--k-max <n>', 'largest K on the elbow curve', intOption('--k-max', 1), 10)
     .option('--k <n>', 'force this K instead of the elbow', intOption('--k', 1))
     .option('--seed <s>', 'random seed', intOption('--seed', 0), 0)
-    .option('--restarts <n>', 'k-means++ starts per K', intOption('--restarts', 1), 3)
+    .option(
+      '--restarts <n>',
+      'k-means++ starts per K (default: 3 with k-means, 10 with spectral)',
+      intOption('--restarts', 1),
+    )
     .option(
       '--reduction <kind>',
       "'sparse' (default) or 'svd' (LSA, 100 dims)",
@@ -164,6 +171,15 @@ export function register(program: Command): void {
       (v: string) => {
         if (v !== 'elbow' && v !== 'silhouette')
           throw new InvalidArgumentError(`--criterion must be silhouette or elbow, got '${v}'`);
+        return v;
+      },
+    )
+    .option(
+      '--algorithm <name>',
+      "'kmeans' (default, the paper's), 'spectral' (cosine kNN graph + Ng–Jordan–Weiss) or 'auto' (spectral up to 5000 documents)",
+      (v: string) => {
+        if (v !== 'kmeans' && v !== 'spectral' && v !== 'auto')
+          throw new InvalidArgumentError(`--algorithm must be kmeans, spectral or auto, got '${v}'`);
         return v;
       },
     )
