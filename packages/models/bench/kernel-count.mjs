@@ -6,49 +6,12 @@
  *
  *   node bench/kernel-count.mjs
  */
-import { readFileSync } from 'node:fs';
-import { AdapterModel } from '@hydralora/core-adapters';
 import { initBackend } from '@hydralora/gpu-backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, gradientClipScale } from '../../trainer/dist/index.js';
-import { createModel } from '../dist/index.js';
+import { tinyStep } from './tiny-step.mjs';
 
-const config = JSON.parse(
-  readFileSync(new URL('../../../apps/trainer/assets/tiny-base/config.json', import.meta.url), 'utf8'),
-);
 await initBackend({ backend: 'wasm' });
-const model = createModel(config, { seed: 0 });
-const adapters = AdapterModel.of(model);
-const common = {
-  r: 8,
-  lora_alpha: 16,
-  lora_dropout: 0.05,
-  target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-};
-adapters.add('lora', { method: 'lora', ...common });
-adapters.add('hydra', { method: 'hydra', num_heads: 4, ...common });
-const optimizers = {};
-for (const name of ['lora', 'hydra']) {
-  adapters.setActiveAdapter(name);
-  const vars = adapters.trainableVariables();
-  optimizers[name] = new AdamW(new Map(vars.map((v) => [v.name, v])), { lr: 1e-3 });
-}
-const ids = Array.from({ length: 8 }, (_, b) =>
-  Array.from({ length: 128 }, (_, t) => (b * 977 + t * 131) % config.vocab_size),
-);
-const mask = ids.map((row) => row.map(() => 1));
-let seed = 0;
-const step = (name) => {
-  adapters.setActiveAdapter(name);
-  const { value, grads } = tf.variableGrads(
-    () => model.loss(ids, ids, { training: true, dropoutSeed: seed++, attentionMask: mask }),
-    adapters.trainableVariables(),
-  );
-  const { scale } = gradientClipScale(Object.values(grads), 1);
-  optimizers[name].apply(new Map(Object.entries(grads)), 1e-3, scale);
-  value.dataSync();
-  tf.dispose([value, ...Object.values(grads)]);
-};
+const step = tinyStep();
 for (const name of ['lora', 'hydra']) step(name); // warm-up
 const counts = {};
 for (const name of ['lora', 'hydra']) {
