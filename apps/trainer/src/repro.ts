@@ -493,12 +493,10 @@ export async function runReproTask(setup: ReproSetup, o: RunOptions, task: Repro
   if (m.method === 'lorahub') return runLoraHubRepro(setup, o, spec(m.id));
   const adapter = typeof m.adapter === 'function' ? m.adapter(o) : m.adapter;
   return trainAndEvaluate(setup, o, {
-    label: `${m.id} seed ${task.seed}`,
-    out: path.join(o.out, 'runs', `${m.id}-seed${task.seed}`),
+    ...spec(m.id),
     method: m.method,
     r: rankOf(m, setup.components.length, m.r === 'hydra-budget' ? await setup.matchedRank() : 0),
     heads: headsOf(m, setup.elbowK),
-    seed: task.seed,
     clustering: m.heads === 'split4' ? setup.split4() : setup.clustering,
     ...(m.router ? { router: m.router } : {}),
     ...(adapter ? { adapter } : {}),

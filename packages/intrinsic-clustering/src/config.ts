@@ -30,6 +30,9 @@ export const clusterTfidfConfigSchema = tfidfConfigSchema.extend({
   sublinearTf: z.boolean().default(true),
 });
 
+/** k-means++ starts per K when `restarts` is unset, by algorithm (see `restarts`). */
+export const DEFAULT_RESTARTS = { kmeans: 3, spectral: 10 } as const;
+
 /** Everything {@link findComponents} can be told; every field is optional. */
 export const clusterConfigSchema = z.strictObject({
   /** Feature settings (defaults: {@link clusterTfidfConfigSchema}). */

@@ -1,5 +1,6 @@
 import {
   type ClusterConfigInput,
+  DEFAULT_RESTARTS,
   type EmbeddingClusterConfigInput,
   parseClusterConfig,
   parseEmbeddingClusterConfig,
@@ -81,7 +82,7 @@ export function findComponents(
       : options.algorithm;
   const kmeansOptions = {
     seed: options.seed,
-    restarts: options.restarts ?? (algorithm === 'spectral' ? 10 : 3),
+    restarts: options.restarts ?? DEFAULT_RESTARTS[algorithm],
     maxIterations: options.maxIterations,
     tolerance: options.tolerance,
   };
@@ -279,7 +280,7 @@ export function findComponentsInEmbeddings(
   normalizeDenseRows(rows, dims);
   const kmeansOptions = {
     seed: options.seed,
-    restarts: options.restarts ?? 3,
+    restarts: options.restarts ?? DEFAULT_RESTARTS.kmeans,
     maxIterations: options.maxIterations,
   };
   const cluster = (k: number) => denseKMeans(rows, dims, k, kmeansOptions);

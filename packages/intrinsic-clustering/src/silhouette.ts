@@ -14,10 +14,16 @@ import type { CsrMatrix } from './csr.js';
  */
 export type FeatureRows = CsrMatrix | { rows: Float64Array; dims: number };
 
+/** Rows and columns of `features` (sparse or dense). */
+export function featureShape(features: FeatureRows): { n: number; dims: number } {
+  return 'indptr' in features
+    ? { n: features.rows, dims: features.cols }
+    : { n: features.rows.length / features.dims, dims: features.dims };
+}
+
 /** Silhouette of `labels` (values in `0..k−1`) on `features`; `NaN` when not defined (k < 2 or k ≥ n non-empty). */
 export function cosineSilhouette(features: FeatureRows, labels: ArrayLike<number>, k: number): number {
-  const n = 'indptr' in features ? features.rows : features.rows.length / features.dims;
-  const dims = 'indptr' in features ? features.cols : features.dims;
+  const { n, dims } = featureShape(features);
   if (labels.length !== n) throw new Error(`silhouette: ${labels.length} labels for ${n} rows`);
   const sizes = new Float64Array(k);
   for (let i = 0; i < n; i++) {

@@ -2,14 +2,11 @@ import { createRng } from '@hydralora/common';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { CsrMatrix } from './csr.js';
 import { denseKMeans } from './dense-kmeans.js';
-import type { FeatureRows } from './silhouette.js';
+import { type FeatureRows, featureShape } from './silhouette.js';
 import type { KMeansFit, KMeansOptions } from './sparse-kmeans.js';
 
 /** How the edges of the kNN graph are weighted. */
 export type KnnWeighting = 'cosine' | 'connectivity';
-
-const rowCount = (features: FeatureRows) =>
-  'indptr' in features ? features.rows : features.rows.length / features.dims;
 
 /**
  * The symmetrised cosine k-nearest-neighbour graph of the rows of `features` (scikit-learn's
@@ -28,7 +25,7 @@ export function cosineKnnGraph(
   neighbors: number,
   weighting: KnnWeighting = 'cosine',
 ): CsrMatrix {
-  const n = rowCount(features);
+  const { n } = featureShape(features);
   if (!Number.isInteger(neighbors) || neighbors < 1) {
     throw new Error(`neighbors ${neighbors}: expected a positive integer`);
   }
@@ -349,7 +346,7 @@ export function distinctRows(features: FeatureRows): {
   of: Int32Array;
   count: number;
 } {
-  const n = rowCount(features);
+  const { n } = featureShape(features);
   const index = new Map<string, number>();
   const of = new Int32Array(n);
   const firsts: number[] = [];
@@ -420,8 +417,7 @@ export function clusterMeans(
   k: number,
   iterations = 0,
 ): KMeansFit {
-  const n = rowCount(features);
-  const dims = 'indptr' in features ? features.cols : features.dims;
+  const { n, dims } = featureShape(features);
   const centroids = new Float64Array(k * dims);
   const sizes = new Float64Array(k);
   const forRow = (i: number, f: (column: number, value: number) => void) => {
